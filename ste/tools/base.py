@@ -1,0 +1,188 @@
+"""Tools and the registry that calls them. A call never raises into the caller."""
+from __future__ import annotations
+
+import json
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import jsonschema
+
+from ste.errors import ConfigError
+from ste.schemas import ToolStatus
+
+
+@dataclass
+class Tool:
+    """One API the explorer can learn.
+
+    Args:
+        name: the API name the model writes on its `Action:` line.
+        description: what it does, written like a public API's docs.
+        category: a group name (e.g. "geography"), used to select APIs.
+        parameters: a JSON Schema object (properties, required, enums, examples).
+        func: the implementation; called with the validated arguments as keywords.
+        examples: 2-3 natural user questions it answers (query seeds for imagining).
+    """
+
+    name: str
+    description: str
+    category: str
+    parameters: dict[str, Any]
+    func: Callable[..., Any]
+    examples: list[str] = field(default_factory=list)
+
+    def signature(self) -> str:
+        """A compact, model-readable description of the tool and its arguments."""
+        props = self.parameters.get("properties", {})
+        required = set(self.parameters.get("required", []))
+        args = []
+        for key, spec in props.items():
+            kind = spec.get("type", "any")
+            if "enum" in spec:
+                kind = " | ".join(json.dumps(v) for v in spec["enum"])
+            need = "required" if key in required else "optional"
+            note = f": {spec['description']}" if spec.get("description") else ""
+            args.append(f'    "{key}" ({kind}, {need}){note}')
+        body = "\n".join(args) or "    (no arguments)"
+        return f"{self.name}: {self.description}\n  Arguments (a JSON object):\n{body}"
+
+
+@dataclass
+class ToolResult:
+    status: ToolStatus
+    observation: str  # what the model sees
+    data: Any = None  # the raw result, for code (executable correctness)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class ToolSource(ABC):
+    """Where tools come from: the built-in toolbox, an OpenAPI service, ..."""
+
+    @abstractmethod
+    def tools(self) -> list[Tool]:
+        """The tools this source offers."""
+
+
+class Registry:
+    """Named tools, validated calls, per-call timeouts and truncated outputs."""
+
+    def __init__(self, tools: list[Tool], timeout_s: float = 5.0, max_output_chars: int = 2048):
+        self._tools: dict[str, Tool] = {}
+        for tool in tools:
+            if tool.name in self._tools:
+                raise ConfigError(f"two tools are named {tool.name!r}; tool names must be unique")
+            jsonschema.Draft202012Validator.check_schema(tool.parameters)
+            self._tools[tool.name] = tool
+        self.timeout_s = timeout_s
+        self.max_output_chars = max_output_chars
+
+    # -------------------------------------------------------------- lookup
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def categories(self) -> list[str]:
+        return sorted({t.category for t in self._tools.values()})
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._tools
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def get(self, name: str) -> Tool:
+        if name not in self._tools:
+            raise ConfigError(f"unknown API {name!r}; known APIs: {', '.join(self._tools)}")
+        return self._tools[name]
+
+    def select(self, spec: str | list[str]) -> list[str]:
+        """API names for a selection: "all", "category:<name>", or a list of names."""
+        if isinstance(spec, list):
+            for name in spec:
+                self.get(name)
+            return list(spec)
+        if spec == "all":
+            return self.names()
+        if spec.startswith("category:"):
+            cat = spec.split(":", 1)[1]
+            names = [t.name for t in self._tools.values() if t.category == cat]
+            if not names:
+                raise ConfigError(f"no API in category {cat!r}; categories: {', '.join(self.categories())}")
+            return names
+        raise ConfigError(f"API selection {spec!r}: use 'all', 'category:<name>' or a list of API names")
+
+    def describe(self, names: list[str] | None = None) -> str:
+        """The tool descriptions shown to a model, one block per API."""
+        return "\n\n".join(self.get(n).signature() for n in (names or self.names()))
+
+    # -------------------------------------------------------------- calling
+    def call(self, name: str, arguments: Any, timeout_s: float | None = None) -> ToolResult:
+        """Call `name` with `arguments`; every failure comes back as a ToolResult."""
+        tool = self._tools.get(name)
+        if tool is None:
+            return ToolResult("not_found", f"Error: no API named {name!r}. Available APIs: {', '.join(self._tools)}.")
+        if not isinstance(arguments, dict):
+            return ToolResult("invalid_args", "Error: Action Input must be a JSON object of arguments.")
+        problem = _schema_problem(tool, arguments)
+        if problem:
+            return ToolResult("invalid_args", f"Error: invalid arguments for {name}: {problem}")
+        return self._run(tool, arguments, timeout_s or self.timeout_s)
+
+    def _run(self, tool: Tool, arguments: dict, timeout_s: float) -> ToolResult:
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["value"] = tool.func(**arguments)
+            except Exception as err:  # the tool's own failure becomes an observation
+                box["error"] = err
+
+        # A daemon thread per call: a hung tool is abandoned, never waited on past the timeout.
+        worker = threading.Thread(target=target, daemon=True, name=f"tool-{tool.name}")
+        worker.start()
+        worker.join(timeout_s)
+        if worker.is_alive():
+            return ToolResult("timeout", f"Error: {tool.name} did not answer within {timeout_s:g} s.")
+        if "error" in box:
+            err = box["error"]
+            return ToolResult("error", f"Error: {tool.name} failed: {_short(err)}")
+        return self._render(box.get("value"))
+
+    def _render(self, value: Any) -> ToolResult:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return ToolResult("error", f"Error: the API returned {len(bytes(value))} bytes of binary data.")
+        try:
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError) as err:
+            return ToolResult("error", f"Error: the API returned an unprintable result ({err}).")
+        return ToolResult("ok", truncate(text, self.max_output_chars), value)
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to `limit` characters, saying how much was dropped."""
+    if len(text) <= limit:
+        return text
+    note = f" ... [truncated {len(text) - limit} characters]"
+    return text[: max(0, limit - len(note))] + note
+
+
+def _short(err: Exception) -> str:
+    msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return truncate(msg, 300)
+
+
+def _schema_problem(tool: Tool, arguments: dict) -> str | None:
+    """A one-line reason the arguments do not fit the tool's schema, or None."""
+    validator = jsonschema.Draft202012Validator(tool.parameters)
+    try:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(arguments))
+    except RecursionError:
+        return "the arguments are nested too deeply"
+    if error is None:
+        return None
+    where = ".".join(str(p) for p in error.absolute_path)
+    return f"{where}: {error.message}" if where else error.message
