@@ -9,6 +9,8 @@ export DO_NOT_TRACK := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# dvc.yaml runs `python -m flows...`: the venv's python.
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: setup run test test-fast server stop-server serve bench clean-cache
 

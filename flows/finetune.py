@@ -1,0 +1,31 @@
+"""python -m flows.finetune --config full --data data/paraphrase/full/sft.jsonl --out models/full
+
+The fine-tune stage as a Prefect flow.
+"""
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.common import run_cli, stage_parser
+from ste.config import load_params
+from tasks.finetune import finetune_stage
+
+
+@flow(name="finetune")
+def finetune_flow(config: str, data: str, out: str, params_path: str = "params.yaml") -> dict:
+    """Train the student on one config's exported records."""
+    return finetune_stage(load_params(params_path), data, out, config)
+
+
+def main() -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--config", required=True, help="the exploration config (names the checkpoints)")
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    load_params(args.params)
+    finetune_flow(args.config, args.data, args.out, args.params)
+
+
+if __name__ == "__main__":
+    run_cli(main)

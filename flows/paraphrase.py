@@ -1,0 +1,32 @@
+"""python -m flows.paraphrase --config full --kept data/filter/full/kept.jsonl --out data/paraphrase/full
+
+The paraphrase + export stage as a Prefect flow.
+"""
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.common import run_cli, stage_parser
+from ste.config import load_params
+from tasks.paraphrase import paraphrase_stage
+
+
+@flow(name="paraphrase")
+def paraphrase_flow(kept: str, out: str, params_path: str = "params.yaml") -> dict:
+    """Balance the kept examples per API and export demonstrations and fine-tuning data."""
+    return paraphrase_stage(load_params(params_path), kept, out)
+
+
+def main() -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--config", help="the exploration config (for the run's name only)")
+    parser.add_argument("--kept", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    load_params(args.params)
+    paraphrase_flow.with_options(flow_run_name=f"paraphrase-{args.config}" if args.config else None)(
+        args.kept, args.out, args.params)
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,1 @@
+"""Prefect tasks: thin wrappers over `ste/` that read and write the stage artifacts."""

@@ -1,0 +1,27 @@
+"""Fine-tune task: LoRA (or full) fine-tuning of the student on the exported chat records."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tasks.common import stage_task
+from ste.config import Params
+from ste.errors import ConfigError, DataError
+from ste.finetune import finetune
+from ste.io import read_jsonl, write_json
+from ste.llm.embedded import resolve_model_dir
+
+
+@stage_task(retries=1)
+def finetune_stage(params: Params, data_path: str, out_dir: str, run_name: str) -> dict:
+    """sft.jsonl -> out_dir/adapter, loss.csv, summary.json (checkpoints under .cache, for resume)."""
+    spec = params.llm.roles.student
+    if spec.backend != "local":
+        raise ConfigError("params.yaml: llm.roles.student: fine-tuning needs a local student (backend: local)")
+    records = read_jsonl(data_path)
+    if not records:
+        raise DataError(f"{data_path}: no fine-tuning records (did filtering keep any trial?)")
+    checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / run_name
+    summary = finetune(resolve_model_dir(spec.model, params.llm.models_dir), records, params.finetune,
+                       Path(out_dir), checkpoints)
+    write_json(Path(out_dir) / "summary.json", summary)
+    return summary

@@ -1,0 +1,28 @@
+"""Paraphrase task: balance each API by reworded queries, then export ICL and fine-tuning data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tasks.common import stage_task
+from ste.config import Params
+from ste.exploit.export import export_examples
+from ste.exploit.paraphrase import paraphrase
+from ste.io import read_jsonl, write_json, write_jsonl
+from ste.llm.factory import build_chat_model
+from ste.schemas import Example
+from ste.tools import build_registry
+
+
+@stage_task
+def paraphrase_stage(params: Params, kept_path: str, out_dir: str) -> dict:
+    """kept.jsonl -> examples.jsonl, demos.jsonl, sft.jsonl, openai.jsonl, summary.json."""
+    kept = read_jsonl(kept_path, Example)
+    registry = build_registry(params.tools)
+    model = build_chat_model(params.llm.roles.paraphraser, params.llm)
+    result = paraphrase(kept, model, registry, params.paraphrase)
+    out = Path(out_dir)
+    write_jsonl(out / "examples.jsonl", result.examples)
+    counts = export_examples(result.examples, registry, out, params.paraphrase)
+    summary = {**result.summary, "export": counts}
+    write_json(out / "summary.json", summary)
+    return summary
