@@ -1,0 +1,169 @@
+"""Any OpenAI-compatible chat server (OpenAI, vLLM, Ollama, llama.cpp server) as a `ChatModel`.
+
+Retries are ours, not the client's: exponential backoff with jitter on 429 (honouring Retry-After),
+5xx, dropped connections and timeouts; never on 400/401/403/404. The API key comes from the
+environment variable the role names and never shows up in reprs, errors or cache keys.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import weakref
+
+import openai
+from pydantic import SecretStr
+
+from ste.config import LLMSpec
+from ste.errors import LLMError
+from ste.llm.base import ChatModel, Completion, Decoding, Message
+
+MAX_STOPS = 4  # OpenAI accepts at most 4 stop strings; the rest are applied here
+KEYLESS = "not-needed"  # local servers accept any key, the client insists on one
+RETRY_STATUS = {408, 409, 429}
+
+
+def _error_kind(err: Exception) -> str:
+    """A short name for an error, used in `usage.errors`."""
+    if isinstance(err, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(err, openai.APIConnectionError):
+        return "connection"
+    if isinstance(err, openai.APIStatusError):
+        return "rate_limit" if err.status_code == 429 else f"http_{err.status_code}"
+    return type(err).__name__
+
+
+def _retryable(err: Exception) -> bool:
+    if isinstance(err, openai.APIConnectionError):  # includes timeouts
+        return True
+    if isinstance(err, openai.APIStatusError):
+        return err.status_code in RETRY_STATUS or err.status_code >= 500
+    return False
+
+
+def _retry_after(err: Exception) -> float | None:
+    """Seconds the server asked us to wait (Retry-After or retry-after-ms), if any."""
+    headers = getattr(getattr(err, "response", None), "headers", None) or {}
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            return max(0.0, float(headers[name]) / scale)
+        except (KeyError, ValueError, TypeError):
+            continue
+    return None
+
+
+def cut_at_stops(text: str, stops: tuple[str, ...]) -> str:
+    """The text before the first stop string (servers that ignore some stops still honour them)."""
+    for s in stops:
+        text = text.split(s)[0]
+    return text
+
+
+async def _close_at_loop_shutdown(client: openai.AsyncOpenAI):
+    """An async generator whose cleanup closes `client` while its loop still runs.
+
+    `asyncio.run` finalizes a loop's pending async generators before closing it; without this the
+    client's connections outlive their loop and their cleanup fails later in another loop.
+    """
+    try:
+        yield
+    finally:
+        await client.close()
+
+
+class OpenAIChatModel(ChatModel):
+    """A chat model behind an OpenAI-compatible HTTP API.
+
+    Args:
+        spec: the role's settings (model, base_url, api_key_env, max_concurrency, timeout_s, max_retries).
+        backoff_s: the first retry's base delay; it doubles each retry (with full jitter) up to `max_backoff_s`.
+        max_backoff_s: the longest wait between tries, Retry-After included.
+    """
+
+    def __init__(self, spec: LLMSpec, *, backoff_s: float = 0.5, max_backoff_s: float = 30.0):
+        super().__init__()
+        if spec.api_key_env:
+            key = os.environ.get(spec.api_key_env)
+            if not key:
+                raise LLMError(
+                    f"llm role with model {spec.model!r}: environment variable {spec.api_key_env} is not set; "
+                    f"export {spec.api_key_env}=<your key>, or drop api_key_env for a keyless local server"
+                )
+        else:
+            key = KEYLESS
+        self.spec = spec
+        self.name = spec.model
+        self._key = SecretStr(key)
+        self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
+        # The httpx pool and the semaphore belong to one event loop; `chat()` may run a new loop each call.
+        self._per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"OpenAIChatModel(model={self.spec.model!r}, base_url={self.spec.base_url!r})"
+
+    def cache_identity(self) -> dict:
+        return {"backend": "openai", "model": self.spec.model, "base_url": self.spec.base_url,
+                "constrained": self.spec.use_constraints}
+
+    async def _loop_state(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
+        loop = asyncio.get_running_loop()
+        state = self._per_loop.get(loop)
+        if state is None:
+            client = openai.AsyncOpenAI(api_key=self._key.get_secret_value(), base_url=self.spec.base_url,
+                                        timeout=self.spec.timeout_s, max_retries=0)
+            closer = _close_at_loop_shutdown(client)
+            await closer.__anext__()
+            state = self._per_loop[loop] = (client, asyncio.Semaphore(self.spec.max_concurrency), closer)
+        return state[0], state[1]
+
+    def _request(self, messages: list[Message], decoding: Decoding) -> dict:
+        kwargs: dict = {"model": self.spec.model, "messages": messages,
+                        "max_tokens": decoding.max_tokens, "temperature": decoding.temperature}
+        if decoding.stop:
+            kwargs["stop"] = list(decoding.stop[:MAX_STOPS])
+        if decoding.seed is not None:
+            kwargs["seed"] = decoding.seed
+        if self.spec.use_constraints and decoding.constraint:
+            kwargs["extra_body"] = {"guided_regex": decoding.constraint}  # vLLM's structured decoding
+        return kwargs
+
+    def _wait_s(self, attempt: int, err: Exception) -> float:
+        asked = _retry_after(err)
+        if asked is not None:
+            return min(asked, self.max_backoff_s)
+        return random.uniform(0, min(self.max_backoff_s, self.backoff_s * 2**attempt))
+
+    async def achat(self, messages: list[Message], decoding: Decoding = Decoding()) -> Completion:
+        client, limit = await self._loop_state()
+        kwargs = self._request(messages, decoding)
+        for attempt in range(self.spec.max_retries + 1):
+            try:
+                async with limit:
+                    response = await client.chat.completions.create(**kwargs)
+                break
+            except openai.OpenAIError as err:
+                kind = _error_kind(err)
+                self.usage.errors[kind] = self.usage.errors.get(kind, 0) + 1
+                if not _retryable(err) or attempt == self.spec.max_retries:
+                    raise self._failure(err, attempt) from None
+                self.usage.retries += 1
+                await asyncio.sleep(self._wait_s(attempt, err))
+        text = cut_at_stops(response.choices[0].message.content or "", decoding.stop)
+        usage = response.usage
+        c = Completion(text, prompt_tokens=(usage and usage.prompt_tokens) or 0,
+                       completion_tokens=(usage and usage.completion_tokens) or 0)
+        self.usage.add(c)
+        return c
+
+    def _failure(self, err: Exception, attempt: int) -> LLMError:
+        """Our error for a failed call; it names the server and the cause, never the key."""
+        where = f"model {self.spec.model!r} at {self.spec.base_url or 'api.openai.com'}"
+        cause = f"{_error_kind(err)}: {err}".replace(self._key.get_secret_value(), "**********")
+        if isinstance(err, openai.APIStatusError) and err.status_code in (401, 403):
+            hint = f"check the key in {self.spec.api_key_env or '(no api_key_env set)'}"
+        elif _retryable(err):
+            hint = f"gave up after {attempt + 1} tries; raise max_retries or timeout_s, or check the server"
+        else:
+            hint = "the server rejected the request (not retried)"
+        return LLMError(f"{where}: {cause}; {hint}")
