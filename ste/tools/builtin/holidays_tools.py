@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import holidays
@@ -73,12 +74,18 @@ def get_holidays_between(country: str, start_date: str, end_date: str, subdivisi
             "count": len(rows), "holidays": rows}
 
 
+def _words(name: str) -> set[str]:
+    """The words of a holiday name, apostrophes dropped and British spellings made American ("Labour" = "Labor")."""
+    text = re.sub(r"['’]s?\b", "", name.lower()).replace("our", "or")
+    return set(re.findall(r"[a-z0-9]+", text))
+
+
 def find_holiday_date(country: str, holiday_name: str, year: int) -> dict:
     cal, name = _calendar(country, year)
-    wanted = holiday_name.strip().lower()
+    wanted = _words(holiday_name)
     if not wanted:
         raise ValueError("holiday_name must not be empty")
-    rows = [r for r in _rows(cal, dt.date(year, 1, 1), dt.date(year, 12, 31)) if wanted in r["name"].lower()]
+    rows = [r for r in _rows(cal, dt.date(year, 1, 1), dt.date(year, 12, 31)) if wanted <= _words(r["name"])]
     if not rows:
         raise ValueError(f"no holiday named like {holiday_name!r} in {name} in {year}")
     return {"country": name, "year": year, "matches": rows}

@@ -1,0 +1,18 @@
+"""The tool registry: the built-in toolbox plus every OpenAPI service listed in params.yaml."""
+from __future__ import annotations
+
+from ste.config import ToolsSection
+from ste.tools.base import Registry, Tool, ToolResult, ToolSource
+from ste.tools.builtin import builtin_tools
+
+__all__ = ["Registry", "Tool", "ToolResult", "ToolSource", "build_registry", "builtin_tools"]
+
+
+def build_registry(section: ToolsSection) -> Registry:
+    """All tools of `section` in one Registry (tool names must be unique across sources)."""
+    from ste.tools.openapi import OpenAPIToolSource  # httpx only when asked for
+
+    tools: list[Tool] = builtin_tools(section.today)
+    for source in section.openapi:
+        tools.extend(OpenAPIToolSource(source).tools())
+    return Registry(tools, timeout_s=section.timeout_s, max_output_chars=section.max_output_chars)
