@@ -1,0 +1,47 @@
+"""Build the `ChatModel` a role's `LLMSpec` asks for, cached when `llm.cache` is on."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from ste.config import LLMSection, LLMSpec
+from ste.llm.base import ChatModel
+
+# One loaded local model per (folder, constrained) in this process: explorer, judge and paraphraser share it.
+_LOCAL: dict[tuple[Path, bool], ChatModel] = {}
+_LOCAL_LOCK = threading.Lock()
+
+
+def _local_model(spec: LLMSpec, llm: LLMSection) -> ChatModel:
+    from ste.llm.embedded import resolve_model_dir
+    from ste.llm.local import LocalChatModel  # heavy (torch, transformers): only when a role runs locally
+
+    model_dir = resolve_model_dir(spec.model, llm.models_dir)
+    key = (model_dir.resolve(), spec.use_constraints)
+    with _LOCAL_LOCK:
+        if key not in _LOCAL:
+            _LOCAL[key] = LocalChatModel(model_dir, batch_size=spec.batch_size, use_constraints=spec.use_constraints)
+        return _LOCAL[key]
+
+
+def build_chat_model(spec: LLMSpec, llm: LLMSection) -> ChatModel:
+    """The chat model for one role.
+
+    Args:
+        spec: the role's settings (`llm.roles.<role>` in params.yaml).
+        llm: the `llm` section (cache switch and folders).
+
+    Returns:
+        An `OpenAIChatModel` or a shared `LocalChatModel`, wrapped in a `CachedChatModel` when `llm.cache` is true.
+    """
+    if spec.backend == "openai":
+        from ste.llm.openai_backend import OpenAIChatModel
+
+        model = OpenAIChatModel(spec)
+    else:
+        model = _local_model(spec, llm)
+    if llm.cache:
+        from ste.llm.cache import CachedChatModel
+
+        model = CachedChatModel(model, llm.cache_dir)
+    return model
