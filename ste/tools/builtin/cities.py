@@ -139,7 +139,7 @@ def tools(today: dt.date) -> list[Tool]:
              {"type": "object", "properties": {
                  "country": COUNTRY_PARAM,
                  "limit": {"type": "integer", "minimum": 1, "maximum": 50,
-                           "description": "how many cities to return, at most 50; default 10", "examples": [3, 5, 10]}},
+                           "description": "how many cities to return, at most 50; default 10", "examples": [3, 5, 7]}},
               "required": ["country"]},
              list_largest_cities, ["What are the five biggest cities in India?", "Which is the largest city in Turkey?"]),
         Tool("find_nearest_city", "Find the city (of 15,000+ people) nearest to a latitude/longitude point.",

@@ -11,7 +11,7 @@ from ste.tools.base import Tool
 from ste.tools.builtin.cities import LAT_PARAM, LON_PARAM, resolve_city
 
 LOCATION_PARAM = {"type": "string", "description": "a city name (optionally with a comma and its country) or an "
-                  "IANA time zone name", "examples": ["Tokyo", "Europe/Berlin", "Sydney", "America/New_York", "UTC"]}
+                  "IANA time zone name", "examples": ["Tokyo", "Europe/Berlin", "Sydney", "America/New_York", "Asia/Dubai"]}
 DATE_PARAM = {"type": "string", "format": "date", "description": "optional date in YYYY-MM-DD form; default is today",
               "examples": ["2026-03-29", "2026-07-01", "2026-12-24"]}
 
