@@ -329,3 +329,29 @@ def test_apis_run_concurrently_up_to_the_limit(tmp_path, concurrency, peak):
                 concurrency=concurrency, local_explorer=False, progress=False)
     assert model.peak == peak
     assert [t.api for t in read_jsonl(tmp_path / "trials.jsonl", Trial)] == ["add_numbers"] * 2 + ["define_word"] * 2
+
+
+def test_constraints_are_requested_per_step_when_on(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    fake = types.SimpleNamespace(
+        react_call_regex=lambda names, schemas: f"CALL{names}{sorted(schemas)}",
+        json_object_regex=lambda schema: f"JSON{sorted(schema['properties'])}",
+        choice_regex=lambda options: f"CHOICE{options}",
+    )
+    monkeypatch.setitem(sys.modules, "ste.llm.constraints", fake)
+    monkeypatch.setattr("ste.llm.constraints", fake, raising=False)
+    model = ScriptedChatModel(responder)
+    run_explore(Registry(_tools()), model, settings(imagination="call_first", trials_per_episode=3), tmp_path,
+                concurrency=1, local_explorer=True, progress=False)
+    by_stop = {}
+    for _, d in model.requests:
+        by_stop.setdefault(d.stop, set()).add(d.constraint)
+    assert by_stop[("\n",)] == {"CHOICE['Yes', 'No']"}
+    assert by_stop[()] == {"JSON['a', 'b']"}  # generated arguments fit the schema
+    assert "CALL['add_numbers']['add_numbers']" in by_stop[ACT_STOP]
+    assert any(c.startswith("(?:CALL") and "Final Answer" in c for c in by_stop[ACT_STOP])
+    assert by_stop[IMAGINE_STOP] == {"[^\\n]{8,300}"}
+    _, plain, _ = run(tmp_path, name="off")  # an OpenAI explorer: no constraints unless asked for
+    assert {d.constraint for _, d in plain.requests} == {None}
