@@ -166,7 +166,7 @@ print(torn)
 
 
 def test_two_processes_writing_the_same_entries(tmp_path):
-    start = str(time.time() + 0.8)
+    start = str(time.time() + 0.6)
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), start], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [p.communicate(timeout=60) for p in procs]

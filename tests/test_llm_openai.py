@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 
 from ste.config import LLMSpec
@@ -13,6 +17,7 @@ from ste.llm.base import Decoding
 from ste.llm.openai_backend import OpenAIChatModel
 from tests.openai_stub import serve_stub
 
+ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-test-SECRET-0123456789"
 
 
@@ -144,3 +149,16 @@ def test_works_across_event_loops():
         m = model_for(url)
         assert m.chat([{"role": "user", "content": "a"}]).text == "echo: a"
         assert asyncio.run(m.achat([{"role": "user", "content": "b"}])).text == "echo: b"
+
+
+def test_stub_runs_as_its_own_process():
+    proc = subprocess.Popen([sys.executable, "-m", "tests.openai_stub", "--port", "0", "--delay", "0.05"],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().split()[-1]
+        assert httpx.get(f"{url}/models").json()["data"][0]["id"] == "stub"
+        assert model_for(url).chat([{"role": "user", "content": "hi"}]).text == "echo: hi"
+        assert httpx.get(url.removesuffix("/v1") + "/stats").json()["outcomes"] == {"ok": 1}
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=5)
