@@ -22,4 +22,5 @@ def explore(params: Params, config: str, out_dir: str) -> dict:
         Path(out_dir),
         concurrency=params.explore.concurrency,
         local_explorer=spec.backend == "local",
+        constrained=spec.use_constraints,
     )
