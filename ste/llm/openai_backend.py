@@ -113,8 +113,8 @@ class OpenAIChatModel(ChatModel):
             client = openai.AsyncOpenAI(api_key=self._key.get_secret_value(), base_url=self.spec.base_url,
                                         timeout=self.spec.timeout_s, max_retries=0)
             closer = _close_at_loop_shutdown(client)
-            await closer.__anext__()
             state = self._per_loop[loop] = (client, asyncio.Semaphore(self.spec.max_concurrency), closer)
+            await closer.__anext__()  # registers it with this loop's shutdown
         return state[0], state[1]
 
     def _request(self, messages: list[Message], decoding: Decoding) -> dict:
@@ -149,6 +149,8 @@ class OpenAIChatModel(ChatModel):
                     raise self._failure(err, attempt) from None
                 self.usage.retries += 1
                 await asyncio.sleep(self._wait_s(attempt, err))
+        if not response.choices:
+            raise LLMError(f"model {self.spec.model!r} at {self.spec.base_url}: a reply without choices")
         text = cut_at_stops(response.choices[0].message.content or "", decoding.stop)
         usage = response.usage
         c = Completion(text, prompt_tokens=(usage and usage.prompt_tokens) or 0,
