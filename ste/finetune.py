@@ -1,0 +1,311 @@
+"""Fine-tune the student on chat records (sft.jsonl): LoRA with peft, or full fine-tuning.
+
+A plain PyTorch loop rather than transformers.Trainer, so every step reads top to bottom. The loss
+covers only the assistant turns. A checkpoint (trainable weights, optimizer, scheduler, RNG state,
+loss history) is saved every `checkpoint_every` steps outside the output folder; a run that was
+interrupted resumes from it and ends with the same weights as a run that never stopped.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ste.config import FinetuneSection
+from ste.errors import DataError
+from ste.io import atomic_write_text, write_json
+from ste.llm.embedded import _convert_once
+
+log = logging.getLogger(__name__)
+IGNORE = -100  # label of tokens that carry no loss
+CHECKPOINT = "last.pt"
+SCHEDULES = {"cosine": "cosine", "linear": "linear", "constant": "constant_with_warmup"}
+
+
+# ---------------------------------------------------------------- data
+def encode(tokenizer, messages: list[dict], max_length: int) -> tuple[list[int], list[int], bool]:
+    """Token ids and labels of one chat, rendered with the tokenizer's chat template.
+
+    Labels are -100 everywhere except on the assistant turns' tokens (their content and end-of-turn
+    token), so the loss is on the targets only.
+
+    Returns:
+        (input_ids, labels, truncated), both lists cut to `max_length`.
+    """
+    render = tokenizer.apply_chat_template
+    text = render(messages, tokenize=False)
+    spans = []  # character ranges of the assistant turns in `text`
+    for i, m in enumerate(messages):
+        if m["role"] != "assistant":
+            continue
+        start = len(render(messages[:i], tokenize=False, add_generation_prompt=True))
+        end = len(render(messages[: i + 1], tokenize=False))
+        if not text.startswith(render(messages[: i + 1], tokenize=False)):
+            raise DataError("the chat template does not render a conversation turn by turn; cannot mask the prompt")
+        spans.append((start, end))
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids = enc["input_ids"]
+    labels = [t if any(s <= a < e for s, e in spans) else IGNORE for t, (a, _) in zip(ids, enc["offset_mapping"])]
+    return ids[:max_length], labels[:max_length], len(ids) > max_length
+
+
+def _check(records: list[dict]) -> None:
+    for n, r in enumerate(records, 1):
+        msgs = r.get("messages") if isinstance(r, dict) else None
+        if not isinstance(msgs, list) or not any(isinstance(m, dict) and m.get("role") == "assistant" for m in msgs):
+            raise DataError(f"fine-tuning record {n}: needs 'messages' with at least one assistant turn")
+
+
+def _collate(rows: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-pad a micro-batch; padding gets no attention and no loss."""
+    width = max(len(ids) for ids, _ in rows)
+    out = {
+        "input_ids": torch.full((len(rows), width), pad_id),
+        "labels": torch.full((len(rows), width), IGNORE),
+        "attention_mask": torch.zeros((len(rows), width), dtype=torch.long),
+    }
+    for i, (ids, labels) in enumerate(rows):
+        out["input_ids"][i, : len(ids)] = torch.tensor(ids)
+        out["labels"][i, : len(ids)] = torch.tensor(labels)
+        out["attention_mask"][i, : len(ids)] = 1
+    return out
+
+
+def _epoch_order(n: int, settings: FinetuneSection, epoch: int) -> list[list[int]]:
+    """The micro-batches of one epoch: a shuffle that depends only on (seed, epoch), so a resume replays it."""
+    g = torch.Generator().manual_seed(settings.seed * 100_003 + epoch)
+    order = torch.randperm(n, generator=g).tolist()
+    return [order[i: i + settings.batch_size] for i in range(0, n, settings.batch_size)]
+
+
+# ---------------------------------------------------------------- model
+def _load_model(model_dir: Path, settings: FinetuneSection):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    if settings.method == "full":
+        return model
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(
+        r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
+        target_modules=list(settings.lora_targets), task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+def _trainable(model) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def _fingerprint(model_dir: Path, records: list[dict], settings: FinetuneSection) -> str:
+    """What a checkpoint must match to be resumed: same base, data and settings."""
+    blob = json.dumps([str(Path(model_dir).resolve()), records, settings.model_dump()], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # never a half-written checkpoint
+
+
+def _load_checkpoint(path: Path, fingerprint: str) -> dict | None:
+    if not path.exists():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("fingerprint") != fingerprint:
+        log.warning("%s: checkpoint of other data or settings; starting from scratch", path)
+        return None
+    return state
+
+
+def _batch_loss(model, batch: dict[str, torch.Tensor], n_targets: int) -> torch.Tensor:
+    """Summed cross-entropy of the target tokens in `batch`, divided by the targets of the whole step."""
+    targets = batch["labels"][:, 1:]
+    # Logits only where the next token is a target: the vocabulary projection of every position
+    # would cost more memory than the rest of the model on a small student.
+    keep = (targets != IGNORE).any(0).nonzero().squeeze(1)
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=keep).logits
+    return F.cross_entropy(logits.flatten(0, 1), targets[:, keep].flatten(), ignore_index=IGNORE,
+                           reduction="sum") / n_targets
+
+
+# ---------------------------------------------------------------- training
+def finetune(
+    model_dir: Path,
+    records: list[dict],
+    settings: FinetuneSection,
+    out_dir: Path,
+    checkpoint_dir: Path,
+    *,
+    max_steps: int | None = None,
+    checkpoint_every: int = 50,
+) -> dict[str, Any]:
+    """Train the student on chat records and write the result to `out_dir`.
+
+    Args:
+        model_dir: the base model (a local Hugging Face folder).
+        records: {"messages": [system, user, assistant, (user, assistant)...]} chat records.
+        settings: the `finetune` section of params.yaml.
+        out_dir: receives adapter/ (LoRA) or model/ (full), merged/ if settings.merge, and loss.csv.
+        checkpoint_dir: where the resumable checkpoint lives (keep it out of DVC outputs).
+        max_steps: stop after this many optimizer steps in all (a time box); the checkpoint is kept,
+            nothing is written to `out_dir`, and the next call continues.
+        checkpoint_every: optimizer steps between checkpoints.
+
+    Returns:
+        A summary: examples, tokens, steps, wall time, peak RSS, first and final loss, ...
+    """
+    from transformers import AutoTokenizer, get_scheduler, set_seed
+
+    t0 = time.time()
+    model_dir, out_dir, checkpoint_dir = Path(model_dir), Path(out_dir), Path(checkpoint_dir)
+    _check(records)
+    set_seed(settings.seed)
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+
+    encoded = [encode(tok, r["messages"], settings.max_length) for r in records]
+    rows = [(ids, labels) for ids, labels, _ in encoded if any(x != IGNORE for x in labels)]
+    truncated = sum(t for *_, t in encoded)
+    if not rows:
+        raise DataError(f"no fine-tuning record keeps a target token within max_length={settings.max_length}; "
+                        "raise finetune.max_length in params.yaml")
+    if len(rows) < len(records):
+        log.warning("%d of %d records lost their whole target to max_length=%d; skipped",
+                    len(records) - len(rows), len(records), settings.max_length)
+
+    model = _load_model(model_dir, settings)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=settings.lr, weight_decay=0.0)
+    micro_per_epoch = math.ceil(len(rows) / settings.batch_size)
+    steps_per_epoch = math.ceil(micro_per_epoch / settings.grad_accum)
+    total = math.ceil(settings.epochs * steps_per_epoch)
+    sched = get_scheduler(SCHEDULES[settings.scheduler], opt, num_warmup_steps=round(settings.warmup_ratio * total),
+                          num_training_steps=total)
+
+    ckpt_path = checkpoint_dir / CHECKPOINT
+    fingerprint = _fingerprint(model_dir, records, settings)
+    state = _load_checkpoint(ckpt_path, fingerprint)
+    start, history = 0, []
+    if state:
+        unknown = model.load_state_dict(state["weights"], strict=False).unexpected_keys
+        assert not unknown, f"checkpoint weights the model lacks: {unknown[:3]}"
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"])
+        start, history = state["step"], state["history"]
+        log.info("resuming from %s at step %d of %d", ckpt_path, start, total)
+    stop = total if max_steps is None else min(total, max_steps)
+
+    def save(step: int) -> None:
+        _save_checkpoint(ckpt_path, {
+            "fingerprint": fingerprint, "step": step, "history": history, "weights": _trainable(model),
+            "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
+        })
+
+    model.train()
+    for step in range(start, stop):
+        epoch, group = divmod(step, steps_per_epoch)
+        batches = _epoch_order(len(rows), settings, epoch)
+        batches = batches[group * settings.grad_accum: (group + 1) * settings.grad_accum]
+        n_targets = sum(x != IGNORE for i in sum(batches, []) for x in rows[i][1][1:])
+        step_loss = 0.0
+        for idx in batches:
+            batch = {k: v.to(device) for k, v in _collate([rows[i] for i in idx], pad_id).items()}
+            loss = _batch_loss(model, batch, n_targets)
+            loss.backward()
+            step_loss += loss.item()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        history.append([step + 1, round((step + 1) / steps_per_epoch, 4), round(step_loss, 6)])
+        log.info("step %d/%d  loss %.4f", step + 1, total, step_loss)
+        if (step + 1) % checkpoint_every == 0:
+            save(step + 1)
+    if start < stop:
+        save(stop)
+
+    summary = {
+        "method": settings.method, "examples": len(rows), "skipped": len(records) - len(rows),
+        "truncated": truncated, "tokens": sum(len(ids) for ids, _ in rows),
+        "target_tokens": sum(x != IGNORE for _, labels in rows for x in labels),
+        "trainable_params": sum(p.numel() for p in params), "steps": stop, "total_steps": total,
+        "epochs": settings.epochs, "resumed_from_step": start, "complete": stop == total,
+        "first_loss": history[0][2] if history else None, "final_loss": history[-1][2] if history else None,
+        "device": device,
+    }
+    if stop == total:
+        model.eval()
+        _write_outputs(model, tok, model_dir, settings, out_dir, history)
+    summary["wall_s"] = round(time.time() - t0, 2)
+    summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return summary
+
+
+def _write_outputs(model, tok, model_dir: Path, settings: FinetuneSection, out_dir: Path, history: list) -> None:
+    target = out_dir / ("adapter" if settings.method == "lora" else "model")
+    model.save_pretrained(target)
+    tok.save_pretrained(target)
+    write_json(target / "params.json", {"base_model": str(model_dir), **settings.model_dump()})
+    if settings.merge and settings.method == "lora":
+        _save_merged(model, tok, out_dir / "merged")
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([["step", "epoch", "loss"], *history])
+    atomic_write_text(out_dir / "loss.csv", text.getvalue())
+
+
+def _save_merged(peft_model, tok, target: Path) -> None:
+    """The adapter folded into the base weights: a plain model folder any loader can read."""
+    peft_model.merge_and_unload().save_pretrained(target)
+    tok.save_pretrained(target)
+
+
+# ---------------------------------------------------------------- loading
+def _adapter_key(model_dir: Path, adapter_dir: Path) -> str:
+    h = hashlib.sha256(str(Path(model_dir).resolve()).encode())
+    for f in sorted(adapter_dir.iterdir()):
+        if f.is_file():
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def load_student(model_dir: Path, adapter_dir: Path, cache_dir: Path) -> Path:
+    """A loadable model folder for a fine-tuned student (for LocalChatModel).
+
+    A LoRA adapter is merged into its base once, into `cache_dir/student-<hash of the adapter>`;
+    later calls return that folder. A fully fine-tuned model folder is returned as it is.
+    """
+    adapter_dir = Path(adapter_dir)
+    if (adapter_dir / "config.json").exists():
+        return adapter_dir
+    if not (adapter_dir / "adapter_config.json").exists():
+        raise DataError(f"{adapter_dir}: no adapter_config.json or config.json (did the finetune stage run?)")
+
+    def merge(tmp: Path) -> None:
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+        _save_merged(PeftModel.from_pretrained(base, adapter_dir), AutoTokenizer.from_pretrained(adapter_dir), tmp)
+
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    return _convert_once(cache_dir / f"student-{_adapter_key(model_dir, adapter_dir)}", merge)

@@ -1,0 +1,133 @@
+"""Fine-tuning on the tiny random Llama: masking, learning, reloading, resuming."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from ste.config import FinetuneSection
+from ste.errors import DataError
+from ste.finetune import IGNORE, encode, finetune, load_student
+
+SYSTEM = "You are in tool mode. APIs: convert_units, list_units."
+CALLS = [
+    ("Convert 5 miles to km.", 'Action: convert_units\nAction Input: {"value": 5, "from_unit": "mile", "to_unit": "km"}'),
+    ("Which pressure units exist?", 'Action: list_units\nAction Input: {"quantity": "pressure"}'),
+    ("How hot is 100 F in C?", 'Action: convert_units\nAction Input: {"value": 100, "from_unit": "degF", "to_unit": "degC"}'),
+    ("List length units.", 'Action: list_units\nAction Input: {"quantity": "length"}'),
+    ("3 pounds in kilograms?", 'Action: convert_units\nAction Input: {"value": 3, "from_unit": "pound", "to_unit": "kg"}'),
+    ("What energy units are there?", 'Action: list_units\nAction Input: {"quantity": "energy"}'),
+]
+
+
+def chat(query: str, target: str | None = None) -> list[dict]:
+    msgs = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": query}]
+    return msgs + ([{"role": "assistant", "content": target}] if target else [])
+
+
+RECORDS = [{"messages": chat(q, t)} for q, t in CALLS]
+
+
+def settings(**kw) -> FinetuneSection:
+    base = dict(epochs=4, lr=1e-2, batch_size=2, warmup_ratio=0.1, max_length=256)
+    return FinetuneSection(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def sharp_model_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model with its final norm scaled up.
+
+    A random model's logits are nearly flat (unit hidden states times 0.02-sized tied embeddings),
+    and LoRA cannot touch either factor; scaling the norm gives the adapter logits it can move.
+    """
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    with torch.no_grad():
+        model.model.norm.weight.mul_(8)
+    path = tmp_path_factory.mktemp("sharp-llama")
+    model.save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(path)
+    return path
+
+
+def greedy(model, tok, messages: list[dict], n: int = 24) -> str:
+    text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    ids = tok(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        out = model.generate(ids, max_new_tokens=n, do_sample=False, pad_token_id=tok.pad_token_id)
+    return tok.decode(out[0, ids.shape[1]:])
+
+
+def test_labels_cover_only_the_assistant_turns(tiny_model_dir):
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    msgs = chat(*CALLS[0]) + [{"role": "user", "content": "Observation: 8.05 km"},
+                              {"role": "assistant", "content": "Final Answer: about 8 km."}]
+    ids, labels, truncated = encode(tok, msgs, 512)
+    assert not truncated and len(ids) == len(labels)
+    kept = [t for t, x in zip(ids, labels) if x != IGNORE]
+    assert all(x in (t, IGNORE) for t, x in zip(ids, labels))
+    assert tok.decode(kept) == f"{CALLS[0][1]}<|im_end|>\nFinal Answer: about 8 km.<|im_end|>\n"
+    masked = tok.decode([t for t, x in zip(ids, labels) if x == IGNORE])
+    assert SYSTEM in masked and "Observation: 8.05 km" in masked and "Action" not in masked
+
+    short_ids, short_labels, truncated = encode(tok, msgs, 40)
+    assert truncated and len(short_ids) == len(short_labels) == 40
+    assert short_ids == ids[:40]
+
+
+def test_lora_learns_and_reloads(sharp_model_dir, tmp_path):
+    out = tmp_path / "out"
+    summary = finetune(sharp_model_dir, RECORDS, settings(merge=True), out, tmp_path / "ckpt")
+    assert summary["complete"] and summary["examples"] == 6 and summary["steps"] == 12
+    assert summary["final_loss"] < 0.75 * summary["first_loss"]  # measured: 11.8 -> 7.2
+    assert summary["target_tokens"] < summary["tokens"] and summary["peak_rss_mb"] > 0
+    rows = list(csv.DictReader(open(out / "loss.csv")))
+    assert [int(r["step"]) for r in rows] == list(range(1, 13)) and float(rows[-1]["epoch"]) == 4.0
+    assert (out / "adapter" / "adapter_config.json").exists() and (out / "merged" / "config.json").exists()
+    assert (out / "adapter" / "params.json").read_text().count('"lr": 0.01') == 1
+
+    tok = AutoTokenizer.from_pretrained(out / "adapter")
+    base = AutoModelForCausalLM.from_pretrained(sharp_model_dir)
+    student_dir = load_student(sharp_model_dir, out / "adapter", tmp_path / "cache")
+    student = AutoModelForCausalLM.from_pretrained(student_dir)
+    prompt = chat(CALLS[1][0])
+    before, after = greedy(base, tok, prompt), greedy(student, tok, prompt)
+    assert before != after
+
+    from peft import PeftModel
+    unmerged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(sharp_model_dir), out / "adapter")
+    assert greedy(unmerged, tok, prompt) == after
+    assert load_student(sharp_model_dir, out / "adapter", tmp_path / "cache") == student_dir  # merged once
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tiny_model_dir, tmp_path):
+    s = settings(epochs=2)
+    whole = finetune(tiny_model_dir, RECORDS, s, tmp_path / "a", tmp_path / "ckpt_a")
+    part = finetune(tiny_model_dir, RECORDS, s, tmp_path / "b", tmp_path / "ckpt_b", max_steps=2)
+    assert not part["complete"] and part["steps"] == 2 and not (tmp_path / "b").exists()
+    rest = finetune(tiny_model_dir, RECORDS, s, tmp_path / "b", tmp_path / "ckpt_b", checkpoint_every=2)
+    assert rest["resumed_from_step"] == 2 and rest["complete"]
+    a = load_file(tmp_path / "a" / "adapter" / "adapter_model.safetensors")
+    b = load_file(tmp_path / "b" / "adapter" / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    assert (tmp_path / "a" / "loss.csv").read_text() == (tmp_path / "b" / "loss.csv").read_text()
+
+    other = finetune(tiny_model_dir, RECORDS[:4], s, tmp_path / "c", tmp_path / "ckpt_b")  # other data: fresh start
+    assert other["resumed_from_step"] == 0
+
+
+def test_full_finetuning_writes_a_model(tiny_model_dir, tmp_path):
+    summary = finetune(tiny_model_dir, RECORDS, settings(method="full", epochs=1, lr=1e-3), tmp_path / "o",
+                       tmp_path / "ckpt")
+    model_dir = tmp_path / "o" / "model"
+    assert summary["final_loss"] < summary["first_loss"] and (model_dir / "config.json").exists()
+    assert load_student(tiny_model_dir, model_dir, tmp_path / "cache") == model_dir
+
+
+def test_bad_records_are_refused(tiny_model_dir, tmp_path):
+    with pytest.raises(DataError, match="record 2"):
+        finetune(tiny_model_dir, [RECORDS[0], {"messages": chat("no target")}], settings(), tmp_path, tmp_path)
+    with pytest.raises(DataError, match="max_length"):
+        finetune(tiny_model_dir, RECORDS, settings(max_length=32), tmp_path / "o", tmp_path / "c")
