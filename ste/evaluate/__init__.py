@@ -1,0 +1,1 @@
+"""Evaluation of a student on the gold test set: prompts, predictions, metrics, demonstrations."""

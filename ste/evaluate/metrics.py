@@ -1,0 +1,96 @@
+"""Per-item metrics of a predicted call against the gold call, and their aggregation.
+
+The reference definitions (STE paper): well-formed = the reply parses into an Action and a JSON
+Action Input; API match = right API among the well-formed; correct = right API and every gold
+argument present with an equal value after `str(v).strip().lower()` (extra keys allowed).
+We add: numbers compare numerically ("5.0" == 5), and executable correctness: the predicted and
+the gold call both run through the Registry and return the same data.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ste.react import _ACTION, parse_step
+from ste.tools.base import Registry
+
+
+def parse_call(reply: str) -> tuple[str | None, dict | None]:
+    """The (API name, arguments) a reply calls, or (None, None) when it is not a well-formed call.
+
+    Any name on the Action line is accepted here: a call to an API that does not exist is still
+    well-formed (it fails API match instead).
+    """
+    m = _ACTION.search(reply or "")
+    name = reply[m.end():].split("\n", 1)[0].strip().strip("`'\"*").strip() if m else ""
+    step = parse_step(reply or "", [name] if name else [])
+    return (step.action, step.action_input) if step.is_call else (None, None)
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool):  # True is not 1 here: "true" vs "1" differ under the reference rule
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def values_equal(gold: Any, pred: Any) -> bool:
+    """The reference rule (normalised strings), numbers compared as numbers, containers item by item."""
+    if isinstance(gold, dict) and isinstance(pred, dict):
+        return gold.keys() == pred.keys() and all(values_equal(gold[k], pred[k]) for k in gold)
+    if isinstance(gold, list) and isinstance(pred, list):
+        return len(gold) == len(pred) and all(values_equal(g, p) for g, p in zip(gold, pred))
+    if str(gold).strip().lower() == str(pred).strip().lower():
+        return True
+    g, p = _number(gold), _number(pred)
+    return g is not None and p is not None and math.isclose(g, p, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def arguments_match(gold: dict, pred: dict) -> bool:
+    """Every gold key present in `pred` with an equal value; extra predicted keys are allowed."""
+    return all(k in pred and values_equal(v, pred[k]) for k, v in gold.items())
+
+
+def executes_alike(registry: Registry, api: str, args: dict, gold_api: str, gold_args: dict) -> bool:
+    """Both calls succeed and return the same data."""
+    pred = registry.call(api, args)
+    if not pred.ok:
+        return False
+    gold = registry.call(gold_api, gold_args)
+    return gold.ok and pred.data == gold.data
+
+
+def item_metrics(reply: str, gold_api: str, gold_args: dict, registry: Registry | None = None) -> dict[str, Any]:
+    """Metrics of one reply: action, action_input, well_formed, api_match, correct, executable.
+
+    `executable` is None without a registry; api_match is False for a reply that is not well-formed.
+    """
+    api, args = parse_call(reply)
+    well_formed = api is not None
+    api_match = well_formed and api == gold_api
+    out = {
+        "action": api, "action_input": args, "well_formed": well_formed, "api_match": api_match,
+        "correct": api_match and arguments_match(gold_args, args),
+        "executable": None,
+    }
+    if registry is not None:
+        out["executable"] = well_formed and executes_alike(registry, api, args, gold_api, gold_args)
+    return out
+
+
+def summarize(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rates over items: well_formed/all, api_match/well-formed, correct/all, executable/all."""
+    n = len(items)
+    formed = sum(bool(i["well_formed"]) for i in items)
+    out = {
+        "n": n, "n_well_formed": formed,
+        "well_formed": formed / n if n else 0.0,
+        "api_match": sum(bool(i["api_match"]) for i in items) / formed if formed else 0.0,
+        "correct": sum(bool(i["correct"]) for i in items) / n if n else 0.0,
+    }
+    if items and all(i.get("executable") is not None for i in items):
+        out["executable"] = sum(bool(i["executable"]) for i in items) / n
+    return out
