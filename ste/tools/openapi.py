@@ -80,7 +80,7 @@ class OpenAPIToolSource(ToolSource):
         name = _tool_name(op.get("operationId") or f"{method}_{path}")
         props: dict[str, Any] = {}
         required: list[str] = []
-        where: dict[str, str] = {}  # argument -> path | query | header | body
+        where: dict[str, str] = {}  # argument -> path | query | header | body | raw_body
         merged = {(p.get("name"), p.get("in")): p for p in [*item.get("parameters", []), *op.get("parameters", [])]}
         for (pname, loc), param in merged.items():
             if loc not in ("path", "query", "header") or not pname:
@@ -110,7 +110,7 @@ class OpenAPIToolSource(ToolSource):
         summary, description = op.get("summary", ""), op.get("description", "")
         text = description if description.startswith(summary) else " ".join(t for t in (summary, description) if t)
         return Tool(name, text or f"{method.upper()} {path}", self.source.category, parameters,
-                    self._caller(method, path, where), list(op.get("x-query-examples", []))[:3])
+                    self._caller(method, path, where, body is not None), list(op.get("x-query-examples", []))[:3])
 
     def _body_schema(self, op: dict, path: str, method: str) -> tuple[dict, bool, bool] | None:
         """(schema, required, flat) of a JSON request body; flat when its fields become arguments."""
@@ -127,7 +127,7 @@ class OpenAPIToolSource(ToolSource):
         return schema, bool(body.get("required")), flat
 
     # -------------------------------------------------------------- calling
-    def _caller(self, method: str, path: str, where: dict[str, str]):
+    def _caller(self, method: str, path: str, where: dict[str, str], has_body: bool):
         source, base = self.source, self.base_url
 
         def call(**arguments: Any) -> Any:
@@ -141,7 +141,7 @@ class OpenAPIToolSource(ToolSource):
             headers.update(_auth(source))
             if "raw_body" in where.values():
                 payload = arguments.get("body")
-            elif "body" in where.values():
+            elif has_body:
                 payload = {k: v for k, v in arguments.items() if where.get(k) == "body"}
             else:
                 payload = None

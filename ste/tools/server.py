@@ -42,7 +42,7 @@ def create_app(registry: Registry) -> FastAPI:
                   description="Tools of the simulated trial-and-error workflow. Each call returns "
                               '{"status", "observation", "data"}.')
 
-    @app.get("/health")
+    @app.get("/health", include_in_schema=False)  # not a tool
     def health() -> dict:
         return {"status": "ok", "tools": len(registry)}
 
