@@ -124,6 +124,9 @@ def describe_numbers(numbers: list[float]) -> dict:
         raise ValueError("give at least one number")
     if len(numbers) > MAX_VALUES:
         raise ValueError(f"at most {MAX_VALUES} numbers")
+    for x in numbers:
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not abs(x) <= BOUND:
+            raise ValueError(f"every item must be a number of size at most {BOUND:.0e}; got {str(x)[:40]!r}")
     modes = statistics.multimode(numbers)
     return {
         "count": len(numbers),
@@ -185,9 +188,9 @@ def tools(today: dt.date) -> list[Tool]:
             description=("Summary statistics of a list of numbers: count, sum, mean, median, mode, minimum, maximum, "
                          "range, and population and sample standard deviation."),
             category="math",
+            # No "items" schema on purpose: jsonschema would check a million items before maxItems rejects them.
             parameters=obj(numbers={"type": "array", "minItems": 1, "maxItems": MAX_VALUES,
-                                    "items": {"type": "number", "minimum": -BOUND, "maximum": BOUND},
-                                    "description": "The numbers to summarise.",
+                                    "description": "The numbers to summarise (a list of numbers).",
                                     "examples": [[2, 4, 4, 5, 7, 9], [71.5, 68.2, 90.1]]}),
             func=describe_numbers,
             examples=["What is the average and median of 12, 15, 9, 22 and 15?",

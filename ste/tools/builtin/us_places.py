@@ -106,7 +106,7 @@ def tools(today: dt.date) -> list[Tool]:
                             "city": {"type": "string", "minLength": 1, "maxLength": 60,
                                      "description": "The city name as the US Postal Service spells it.",
                                      "examples": ["Springfield", "Boulder", "Ann Arbor"]},
-                            "state": state_spec},
+                            "state": {**state_spec, "examples": ["Illinois", "CO", "MI"]}},
                         "required": ["city", "state"], "additionalProperties": False},
             func=zip_codes_for_city,
             examples=["What are the ZIP codes of Boulder, Colorado?", "How many ZIP codes does Ann Arbor, MI have?"],
