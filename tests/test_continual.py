@@ -48,3 +48,19 @@ def test_leakage_is_refused():
     check_no_leakage(train, [TestItem(id="t", api="a1", query="something else", arguments={})])
     with pytest.raises(ConfigError, match="gold test queries"):
         check_no_leakage(train, [TestItem(id="t", api="a1", query="Q  a1 3", arguments={})])
+
+
+def test_shipped_batches_cover_every_builtin_api_once():
+    import datetime
+
+    from ste.testset import load_batches, load_testset
+    from ste.tools.builtin import builtin_tools
+
+    batches = load_batches()
+    names = [t.name for t in builtin_tools(datetime.date(2026, 1, 15))]
+    flat = [api for b in batches for api in b]
+    assert len(batches) == 4 and sorted(flat) == sorted(names)
+    per_api = {}
+    for item in load_testset():
+        per_api[item.api] = per_api.get(item.api, 0) + 1
+    assert all(per_api.get(n, 0) >= 10 for n in names)

@@ -127,7 +127,7 @@ class Registry:
             return ToolResult("not_found", f"Error: no API named {name!r}. Available APIs: {', '.join(self._tools)}.")
         if not isinstance(arguments, dict):
             return ToolResult("invalid_args", "Error: Action Input must be a JSON object of arguments.")
-        problem = _schema_problem(tool, arguments)
+        problem = _size_problem(arguments) or _schema_problem(tool, arguments)
         if problem:
             return ToolResult("invalid_args", f"Error: invalid arguments for {name}: {problem}")
         return self._run(tool, arguments, timeout_s or self.timeout_s)
@@ -175,6 +175,17 @@ def _short(err: Exception) -> str:
     return truncate(msg, 300)
 
 
+MAX_ARGUMENT_CHARS = 20_000  # bigger inputs are refused before validation (which could take seconds)
+
+
+def _size_problem(arguments: dict) -> str | None:
+    try:
+        size = len(json.dumps(arguments, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return "the arguments are not plain JSON values"
+    return f"the arguments are {size} characters long; the limit is {MAX_ARGUMENT_CHARS}" if size > MAX_ARGUMENT_CHARS else None
+
+
 def _schema_problem(tool: Tool, arguments: dict) -> str | None:
     """A one-line reason the arguments do not fit the tool's schema, or None."""
     validator = jsonschema.Draft202012Validator(tool.parameters)
@@ -185,4 +196,5 @@ def _schema_problem(tool: Tool, arguments: dict) -> str | None:
     if error is None:
         return None
     where = ".".join(str(p) for p in error.absolute_path)
-    return f"{where}: {error.message}" if where else error.message
+    message = truncate(error.message, 300)
+    return f"{where}: {message}" if where else message
