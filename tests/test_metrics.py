@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import pytest
 
+from ste.errors import ConfigError
+from ste.evaluate.evaluate import predict, score
 from ste.evaluate.metrics import item_metrics, parse_call, summarize, values_equal
+from ste.evaluate.retrieval import Retriever
+from ste.llm.base import Decoding
+from ste.schemas import Example, TestItem
 from ste.tools.base import Registry, Tool
+from tests.fakes import ScriptedChatModel
 
 
 def _add(a: float, b: float) -> dict:
@@ -90,3 +96,66 @@ def test_summarize_rates():
     assert s == {"n": 4, "n_well_formed": 3, "well_formed": 0.75, "api_match": 2 / 3, "correct": 0.25,
                  "executable": 0.5}
     assert summarize([]) == {"n": 0, "n_well_formed": 0, "well_formed": 0.0, "api_match": 0.0, "correct": 0.0}
+
+
+# ---------------------------------------------------------------- predictions and scoring
+def bm25(pool):
+    return Retriever(pool, "bm25")
+
+
+class CountingModel(ScriptedChatModel):
+    """Counts batches, to check that predictions go through chat_many in batches."""
+
+    def __init__(self, replies):
+        super().__init__(replies)
+        self.batches = []
+
+    async def achat_many(self, batch, decoding=Decoding()):
+        self.batches.append(len(batch))
+        return await super().achat_many(batch, decoding)
+
+
+ITEMS = [
+    TestItem(id="t1", api="add", query="What is 2 plus 3?", arguments={"a": 2, "b": 3}),
+    TestItem(id="t2", api="add", query="Add 10 and 5.", arguments={"a": 10, "b": 5}),
+    TestItem(id="t3", api="greet", query="Say hello to Ada.", arguments={"name": "Ada"}),
+]
+DEMOS = [
+    Example(id="d1", api="greet", query="Say hi to Bob.", arguments={"name": "Bob"}),
+    Example(id="d2", api="add", query="What is 7 plus 1?", arguments={"a": 7, "b": 1}),
+    Example(id="d3", api="add", query="Add 4 and 4.", arguments={"a": 4, "b": 4}),
+]
+REPLIES = {  # a student that gets t1 right (with a trailing imagined observation), t2 wrong, t3 not a call
+    "What is 2 plus 3?": 'Action: add\nAction Input: {"a": 2, "b": 3}\nObservation: 5',
+    "Add 10 and 5.": 'Action: add\nAction Input: {"a": 10, "b": 6}\n\nThat is it.',
+    "Say hello to Ada.": "Hello Ada!",
+}
+
+
+def test_predict_icl_prompts_batches_and_scores():
+    model = CountingModel(lambda msgs, dec: REPLIES[msgs[-1]["content"]])
+    preds = predict(model, REGISTRY, ITEMS, ["add", "greet"], "icl", bm25(DEMOS), k=2, batch=2)
+    assert model.batches == [2, 1]
+    messages, decoding = model.requests[0]
+    assert decoding.temperature == 0 and {"\n\n", "Observation:"} <= set(decoding.stop)
+    assert messages[-1] == {"role": "user", "content": "What is 2 plus 3?"}
+    assert "What is 7 plus 1?" in messages[0]["content"] and "Add two numbers." in messages[0]["content"]
+    assert preds[0]["demos"][0] == "d2" and len(preds[0]["demos"]) == 2
+    assert [p["correct"] for p in preds] == [True, False, False]
+    assert [p["well_formed"] for p in preds] == [True, True, False]
+    assert preds[0]["reply"] == 'Action: add\nAction Input: {"a": 2, "b": 3}\n'  # cut at the stop string
+    assert preds[1]["action_input"] == {"a": 10, "b": 6} and preds[1]["executable"] is False
+
+    overall, per_api = score(preds)
+    assert overall == {"n": 3, "n_well_formed": 2, "well_formed": 2 / 3, "api_match": 1.0, "correct": 1 / 3,
+                       "executable": 1 / 3}
+    assert [(r["api"], r["n"], r["correct"]) for r in per_api] == [("add", 2, 0.5), ("greet", 1, 0.0)]
+
+
+def test_predict_baseline_has_no_demonstrations():
+    model = CountingModel(lambda msgs, dec: REPLIES[msgs[-1]["content"]])
+    preds = predict(model, REGISTRY, ITEMS, ["add", "greet"], "baseline", bm25(DEMOS), execute=False)
+    assert all(p["demos"] == [] and p["executable"] is None for p in preds)
+    assert "Examples:" not in model.requests[0][0][0]["content"] and model.batches == [3]
+    with pytest.raises(ConfigError, match="ICL"):
+        predict(model, REGISTRY, ITEMS, ["add"], "icl")
