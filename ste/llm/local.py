@@ -1,0 +1,214 @@
+"""The local backend: a Hugging Face model in-process (float32, CPU), micro-batched, with structured decoding.
+
+Concurrent `achat` calls (explore runs many trials at once) go into a queue; one worker thread takes up to
+`batch_size` of them and decodes them together in one batch, so the event loop stays free. Rows may differ in
+their decoding parameters: sampling uses a generator per row, seeded from `Decoding.seed`, and each row has its
+own stop strings, token budget and constraint. A row that has finished (end of turn, a stop string, its token
+budget, or a constraint with nothing left to add) leaves the batch and its KV cache at once, so it costs no more
+compute. Greedy replies are the same batched or one by one. Constraints: see `ste.llm.constraints`.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import queue
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ste.errors import ConfigError
+from ste.llm.base import ChatModel, Completion, Decoding, Message
+
+COLLECT_S = 0.02  # how long the batcher waits for one more request before it starts a batch
+
+
+@dataclass
+class _Request:
+    messages: list[Message]
+    decoding: Decoding
+    future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
+
+
+@dataclass
+class _Row:
+    """The decoding state of one reply in a batch."""
+
+    decoding: Decoding
+    prompt_tokens: int
+    generator: object = None  # torch.Generator when sampling
+    constraint: object = None  # CompiledRegex when constrained
+    state: int | None = None
+    tokens: list[int] = field(default_factory=list)
+    text: str = ""
+    done: bool = False
+
+
+class LocalChatModel(ChatModel):
+    """A local Hugging Face causal LM folder as a chat model.
+
+    Args:
+        model_dir: a folder with config.json, weights and a tokenizer with a chat template.
+        batch_size: most requests decoded together.
+        use_constraints: honour `Decoding.constraint` (regex) by masking the logits.
+    """
+
+    def __init__(self, model_dir: Path, batch_size: int = 8, use_constraints: bool = True):
+        super().__init__()
+        self.model_dir = Path(model_dir)
+        config = self.model_dir / "config.json"
+        if not config.is_file():
+            raise ConfigError(f"local model {self.model_dir}: no config.json there; point `model` at a "
+                              "Hugging Face model folder or use 'embedded'")
+        self.name = self.model_dir.name
+        self.batch_size = batch_size
+        self.use_constraints = use_constraints
+        self._config_sha = hashlib.sha256(config.read_bytes()).hexdigest()[:16]
+        self.tokenizer, self.model = _load(self.model_dir)
+        gen_eos = self.model.generation_config.eos_token_id
+        self._eos = {self.tokenizer.eos_token_id, *(gen_eos if isinstance(gen_eos, list) else [gen_eos])} - {None}
+        self._pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        self._compiler = None
+        self._queue: queue.Queue[_Request] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.batch_sizes: list[int] = []  # one entry per batch run (tests and benchmarks read it)
+
+    def cache_identity(self) -> dict:
+        return {"backend": type(self).__name__, "model": self.name, "config_sha256": self._config_sha,
+                "constraints": self.use_constraints}
+
+    async def achat(self, messages: list[Message], decoding: Decoding = Decoding()) -> Completion:
+        request = _Request([dict(m) for m in messages], decoding)
+        self._ensure_worker()
+        self._queue.put(request)
+        completion = await asyncio.wrap_future(request.future)
+        self.usage.add(completion)
+        return completion
+
+    def compile_constraint(self, regex: str):
+        """The compiled form of a constraint regex (compiled once per model, then cached)."""
+        if self._compiler is None:
+            from ste.llm.constraints import RegexCompiler
+
+            self._compiler = RegexCompiler(self.tokenizer, self.model.config.vocab_size)
+        return self._compiler(regex)
+
+    # --- the batcher -------------------------------------------------------------------------------------
+
+    def _ensure_worker(self) -> None:
+        with self._start_lock:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name=f"ste-local-{self.name}", daemon=True)
+                self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.batch_size:
+                try:
+                    batch.append(self._queue.get(timeout=COLLECT_S))
+                except queue.Empty:
+                    break
+            try:
+                completions = self.generate([r.messages for r in batch], [r.decoding for r in batch])
+            except BaseException as e:  # hand every error to the callers; the worker lives on
+                for r in batch:
+                    r.future.set_exception(e)
+            else:
+                for r, c in zip(batch, completions):
+                    r.future.set_result(c)
+
+    # --- decoding ----------------------------------------------------------------------------------------
+
+    def generate(self, conversations: list[list[Message]], decodings: list[Decoding]) -> list[Completion]:
+        """Decode one batch synchronously (the worker calls this; usable directly from sync code)."""
+        import torch
+        from transformers import DynamicCache
+
+        self.batch_sizes.append(len(conversations))
+        prompts = [self._encode(m) for m in conversations]
+        rows = [self._new_row(p, d) for p, d in zip(prompts, decodings)]
+        width = max(len(p) for p in prompts)
+        input_ids = torch.tensor([[self._pad] * (width - len(p)) + p for p in prompts])
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.model.config)
+        active = list(range(len(rows)))  # rows still decoding, in batch order
+        with torch.inference_mode():
+            while True:
+                logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
+                                    past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+                next_tokens = [self._step(rows[i], logits[k]) for k, i in enumerate(active)]
+                keep = [k for k, i in enumerate(active) if not rows[i].done]
+                if not keep:
+                    break
+                if len(keep) < len(active):  # drop finished rows: they cost nothing from here on
+                    idx = torch.tensor(keep)
+                    cache.reorder_cache(idx)
+                    mask, positions = mask[idx], positions[idx]
+                    active = [active[k] for k in keep]
+                input_ids = torch.tensor([[next_tokens[k]] for k in keep])
+                mask = torch.cat([mask, torch.ones(len(keep), 1, dtype=mask.dtype)], dim=1)
+                positions = positions[:, -1:] + 1
+        return [Completion(r.text, prompt_tokens=r.prompt_tokens, completion_tokens=len(r.tokens)) for r in rows]
+
+    def _encode(self, messages: list[Message]) -> list[int]:
+        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def _new_row(self, prompt: list[int], decoding: Decoding) -> _Row:
+        import torch
+
+        row = _Row(decoding, prompt_tokens=len(prompt))
+        if decoding.temperature > 0:
+            row.generator = torch.Generator()
+            if decoding.seed is None:
+                row.generator.seed()
+            else:
+                row.generator.manual_seed(decoding.seed)
+        if decoding.constraint and self.use_constraints:
+            row.constraint = self.compile_constraint(decoding.constraint)
+            row.state = row.constraint.initial_state()
+        return row
+
+    def _step(self, row: _Row, logits) -> int:
+        """Choose the row's next token, record it, and mark the row done when it has finished."""
+        import torch
+
+        if row.constraint is not None:
+            logits = logits.masked_fill(~row.constraint.mask(row.state), float("-inf"))
+        if row.generator is None:
+            token = int(logits.argmax())
+        else:
+            probs = torch.softmax(logits / row.decoding.temperature, dim=-1)
+            token = int(torch.multinomial(probs, 1, generator=row.generator))
+        row.tokens.append(token)
+        if token in self._eos:
+            row.done = True
+            return token
+        if row.constraint is not None:
+            row.state = row.constraint.next_state(row.state, token)
+            row.done = row.state is None or row.constraint.is_done(row.state)
+        row.text = self.tokenizer.decode(row.tokens, skip_special_tokens=True)
+        cut = min((row.text.find(s) for s in row.decoding.stop if s in row.text), default=-1)
+        if cut >= 0:
+            row.text, row.done = row.text[:cut], True
+        row.done = row.done or len(row.tokens) >= row.decoding.max_tokens
+        return token
+
+
+def _load(model_dir: Path):
+    """Tokenizer (left padding) and float32 model in eval mode; ConfigError naming the folder on failure."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"local model {model_dir}: cannot be loaded ({e})") from e
+    if tokenizer.chat_template is None:
+        raise ConfigError(f"local model {model_dir}: its tokenizer has no chat template; use an instruct model")
+    tokenizer.padding_side = "left"
+    return tokenizer, model.eval()

@@ -1,0 +1,159 @@
+"""The local backend: batching, stops, seeds, usage and structured decoding (tiny model); the real model (slow)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import jsonschema
+import pytest
+
+from ste.errors import ConfigError
+from ste.llm.base import Decoding
+from ste.llm.constraints import choice_regex, json_object_regex, react_call_regex
+from ste.llm.local import LocalChatModel
+
+PROMPTS = [
+    [{"role": "user", "content": "Hi"}],
+    [{"role": "user", "content": "What are the public holidays in France in 2025?"}],
+    [{"role": "system", "content": "You answer briefly."}, {"role": "user", "content": "Convert 3 miles to km."}],
+]
+HOLIDAYS = {"type": "object", "properties": {"country": {"type": "string"}, "year": {"type": "integer"}},
+            "required": ["country", "year"]}
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir, tmp_path_factory):
+    """The shared tiny model with larger random weights: its greedy replies then vary with the prompt."""
+    import torch
+    from transformers import AutoConfig, AutoTokenizer, LlamaForCausalLM
+
+    config = AutoConfig.from_pretrained(tiny_model_dir)
+    config.initializer_range = 0.2
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny-varied")
+    LlamaForCausalLM(config).save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(path)
+    return LocalChatModel(path, batch_size=8)
+
+
+def test_batched_equals_one_by_one_under_greedy(tiny):
+    d = Decoding(max_tokens=12)
+    alone = [tiny.chat(m, d).text for m in PROMPTS]
+    batched = [c.text for c in tiny.chat_many(PROMPTS, d)]
+    assert batched == alone
+    assert len(set(alone)) == 3 and all(len(t) > 12 for t in alone)  # real, distinct replies
+
+
+def test_concurrent_calls_share_batches(tiny):
+    before = len(tiny.batch_sizes)
+    tiny.chat_many(PROMPTS * 4, Decoding(max_tokens=3))
+    sizes = tiny.batch_sizes[before:]
+    assert sum(sizes) == 12 and len(sizes) <= 3 and max(sizes) == 8
+
+
+def test_rows_with_different_decodings_batch_together(tiny):
+    async def both():
+        return await asyncio.gather(tiny.achat(PROMPTS[0], Decoding(max_tokens=2)),
+                                    tiny.achat(PROMPTS[1], Decoding(max_tokens=9)))
+
+    before = len(tiny.batch_sizes)
+    short, long = asyncio.run(both())
+    assert tiny.batch_sizes[before:] == [2]
+    assert (short.completion_tokens, long.completion_tokens) == (2, 9)
+    # the short row left the batch early; the long one is unchanged by that
+    assert long.text == tiny.chat(PROMPTS[1], Decoding(max_tokens=9)).text
+
+
+def test_stop_string_cuts_the_reply(tiny):
+    free = tiny.chat(PROMPTS[1], Decoding(max_tokens=12)).text
+    stop = free.strip()[len(free.strip()) // 2:][:2]
+    cut = tiny.chat(PROMPTS[1], Decoding(max_tokens=12, stop=(stop,)))
+    assert stop not in cut.text and free.startswith(cut.text) and len(cut.text) < len(free)
+    assert cut.completion_tokens < 12  # the row stopped generating at the stop string
+
+
+def test_seeded_sampling_is_reproducible(tiny):
+    def sample(seed):
+        return tiny.chat(PROMPTS[1], Decoding(max_tokens=10, temperature=1.0, seed=seed)).text
+
+    assert sample(1) == sample(1)
+    assert len({sample(s) for s in (1, 2, 3)}) > 1
+
+
+def test_usage_is_counted(tiny_model_dir):
+    model = LocalChatModel(tiny_model_dir)
+    c = model.chat(PROMPTS[0], Decoding(max_tokens=5))
+    prompt = model.tokenizer.apply_chat_template(PROMPTS[0], add_generation_prompt=True, tokenize=False)
+    assert c.prompt_tokens == len(model.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+    assert 1 <= c.completion_tokens <= 5
+    model.chat(PROMPTS[1], Decoding(max_tokens=5))
+    assert model.usage.calls == 2 and model.usage.completion_tokens >= c.completion_tokens + 1
+
+
+def test_choice_constraint_is_always_matched(tiny):
+    d = Decoding(max_tokens=10, temperature=1.0, constraint=choice_regex(["Yes", "No"]))
+    replies = [tiny.chat(PROMPTS[i % 3], Decoding(**{**d.__dict__, "seed": i})) for i in range(6)]
+    assert all(r.text in ("Yes", "No") for r in replies)
+    assert all(r.completion_tokens <= 3 for r in replies)  # "Y"+"e"+"s" at most: it stops right after
+
+
+def test_json_constraint_is_always_matched(tiny):
+    # finite fields only: a random model never closes a free string within any budget
+    schema = {"type": "object", "properties": {"country": {"enum": ["FR", "DE"]}, "public": {"type": "boolean"}},
+              "required": ["country", "public"]}
+    d = Decoding(max_tokens=40, temperature=1.0, constraint=json_object_regex(schema))
+    for reply in tiny.chat_many(PROMPTS * 2, d):
+        jsonschema.validate(json.loads(reply.text), schema)  # ended at the closing brace, nothing after it
+        assert reply.completion_tokens < 40
+
+
+def test_react_regex_shape():
+    rx = react_call_regex(["get_holidays", "convert.units"], {"get_holidays": HOLIDAYS})
+    ok = 'Thought: I need the list\nAction: get_holidays\nAction Input: {"country": "FR", "year": 2025}'
+    assert re.fullmatch(rx, ok)
+    assert not re.fullmatch(rx, ok.replace('"year": 2025', '"year": "2025"'))  # schema types bind
+    assert re.fullmatch(rx, 'Thought: x\nAction: convert.units\nAction Input: {"value": 3}')
+    assert not re.fullmatch(rx, 'Thought: x\nAction: convertXunits\nAction Input: {}')  # names are literal
+
+
+def test_constraints_can_be_switched_off(tiny_model_dir):
+    free = LocalChatModel(tiny_model_dir, use_constraints=False)
+    reply = free.chat(PROMPTS[0], Decoding(max_tokens=6, constraint="(Yes|No)"))
+    assert reply.text not in ("Yes", "No") and reply.completion_tokens == 6
+    assert free.cache_identity()["constraints"] is False
+
+
+def test_cache_identity_names_the_model_not_the_path(tiny, tiny_model_dir):
+    ident = tiny.cache_identity()
+    assert ident["model"] == tiny.model_dir.name and len(ident["config_sha256"]) == 16
+    assert str(tiny.model_dir.parent) not in json.dumps(ident)
+    assert LocalChatModel(tiny_model_dir).cache_identity()["config_sha256"] != ident["config_sha256"]
+
+
+def test_bad_model_dir_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=str(tmp_path / "nope")):
+        LocalChatModel(tmp_path / "nope")
+
+
+@pytest.mark.slow
+def test_real_model_replies_sensibly(embedded_dir):
+    model = LocalChatModel(embedded_dir)
+    reply = model.chat([{"role": "user", "content": "What is the capital of France?"}], Decoding(max_tokens=30))
+    assert "Paris" in reply.text
+
+
+@pytest.mark.slow
+def test_real_model_constrained_action_input_is_valid_json(embedded_dir):
+    model = LocalChatModel(embedded_dir)
+    rx = react_call_regex(["get_holidays", "convert_units"], {"get_holidays": HOLIDAYS})
+    question = ("Tools: get_holidays(country: ISO code, year: integer) lists public holidays; "
+                "convert_units(value, from, to) converts units.\nAnswer in the format Thought / Action / "
+                "Action Input.\nQuestion: Which public holidays does Germany have in 2026?")
+    reply = model.chat([{"role": "user", "content": question}], Decoding(max_tokens=120, constraint=rx))
+    match = re.fullmatch(rx, reply.text)
+    assert match, reply.text
+    name = reply.text.split("\nAction: ")[1].split("\n")[0]
+    args = json.loads(reply.text.split("Action Input: ", 1)[1])
+    if name == "get_holidays":
+        jsonschema.validate(args, HOLIDAYS)
