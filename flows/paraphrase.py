@@ -12,20 +12,19 @@ from tasks.paraphrase import paraphrase_stage
 
 
 @flow(name="paraphrase")
-def paraphrase_flow(kept: str, out: str, params_path: str = "params.yaml") -> dict:
+def paraphrase_flow(config: str, kept: str, out: str, params_path: str = "params.yaml") -> dict:
     """Balance the kept examples per API and export demonstrations and fine-tuning data."""
-    return paraphrase_stage(load_params(params_path), kept, out)
+    return paraphrase_stage(load_params(params_path), config, kept, out)
 
 
 def main() -> None:
     parser = stage_parser(__doc__)
-    parser.add_argument("--config", help="the exploration config (for the run's name only)")
+    parser.add_argument("--config", required=True, help="the exploration config (its API list)")
     parser.add_argument("--kept", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    load_params(args.params)
-    paraphrase_flow.with_options(flow_run_name=f"paraphrase-{args.config}" if args.config else None)(
-        args.kept, args.out, args.params)
+    load_params(args.params).explore.resolve(args.config)
+    paraphrase_flow(args.config, args.kept, args.out, args.params)
 
 
 if __name__ == "__main__":

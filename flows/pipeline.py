@@ -27,7 +27,7 @@ def pipeline_flow(configs: list[str] | None = None, params_path: str = "params.y
     for c in configs:
         explore_flow(c, f"data/explore/{c}", params_path)
         filter_flow(f"data/explore/{c}/trials.jsonl", f"data/filter/{c}", params_path)
-        paraphrase_flow(f"data/filter/{c}/kept.jsonl", f"data/paraphrase/{c}", params_path)
+        paraphrase_flow(c, f"data/filter/{c}/kept.jsonl", f"data/paraphrase/{c}", params_path)
         finetune_flow(c, f"data/paraphrase/{c}/sft.jsonl", f"models/{c}", params_path)
         evaluate_flow(["icl", "finetuned"], f"data/eval/{c}", f"metrics/{c}.json", c,
                       f"data/paraphrase/{c}/demos.jsonl", f"models/{c}/adapter", params_path)

@@ -129,6 +129,8 @@ class ExploreSection(Strict):
 class FilterSection(Strict):
     precheck: bool = True  # rule-based check before the judge (last call ok, answer non-empty)
     judge: bool = True  # ask the judge role the three questions
+    args_in_query: bool = False  # code check: the call's argument values appear in the query
+    cites_observation: bool = False  # code check: the final answer repeats a value the call returned
     max_new_tokens: int = Field(96, ge=8)
 
 
@@ -140,6 +142,7 @@ class ParaphraseSection(Strict):
     seed: int = 0
     final_answer_records: bool = True  # also train observation -> Final Answer
     general_ratio: float = Field(0.0, ge=0, le=1)  # share of general instruction records mixed in
+    rounds: int = Field(2, ge=1)  # paraphrase requests per seed, the later ones asking only for what is missing
 
 
 # ---------------------------------------------------------------- fine-tune / evaluate

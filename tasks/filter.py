@@ -20,9 +20,11 @@ def filter_stage(params: Params, trials_path: str, out_dir: str) -> dict:
     if not trials:
         raise DataError(f"{trials_path}: no trials to filter (did exploration run with an empty API list?)")
     judge = build_chat_model(params.llm.roles.judge, params.llm) if params.filter.judge else None
-    result = filter_trials(trials, build_registry(params.tools), judge, params.filter)
+    result = filter_trials(trials, build_registry(params.tools), judge, params.filter,
+                           require_args_in_query=params.filter.args_in_query,
+                           require_cited_observation=params.filter.cites_observation)
     out = Path(out_dir)
-    write_jsonl(out / "kept.jsonl", result.kept)
+    write_jsonl(out / "kept.jsonl", result.examples)
     write_jsonl(out / "verdicts.jsonl", result.verdicts)
     write_json(out / "summary.json", result.summary)
     return result.summary

@@ -14,15 +14,18 @@ from ste.tools import build_registry
 
 
 @stage_task
-def paraphrase_stage(params: Params, kept_path: str, out_dir: str) -> dict:
+def paraphrase_stage(params: Params, config: str, kept_path: str, out_dir: str) -> dict:
     """kept.jsonl -> examples.jsonl, demos.jsonl, sft.jsonl, openai.jsonl, summary.json."""
     kept = read_jsonl(kept_path, Example)
     registry = build_registry(params.tools)
     model = build_chat_model(params.llm.roles.paraphraser, params.llm)
-    result = paraphrase(kept, model, registry, params.paraphrase)
+    result = paraphrase(kept, model, registry, params.paraphrase, rounds=params.paraphrase.rounds)
     out = Path(out_dir)
     write_jsonl(out / "examples.jsonl", result.examples)
-    counts = export_examples(result.examples, registry, out, params.paraphrase)
+    write_jsonl(out / "rejected.jsonl", result.rejected)
+    # The student's prompt lists the config's explored APIs, in training as in evaluation.
+    apis = registry.select(params.explore.resolve(config).apis)
+    counts = export_examples(result.examples, registry, out, params.paraphrase, apis=apis)
     summary = {**result.summary, "export": counts}
     write_json(out / "summary.json", summary)
     return summary
