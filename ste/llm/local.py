@@ -138,7 +138,7 @@ class LocalChatModel(ChatModel):
         with torch.inference_mode():
             while True:
                 logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
-                                    past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+                                    past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
                 next_tokens = [self._step(rows[i], logits[k]) for k, i in enumerate(active)]
                 keep = [k for k, i in enumerate(active) if not rows[i].done]
                 if not keep:
