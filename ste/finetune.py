@@ -49,11 +49,10 @@ def encode(tokenizer, messages: list[dict], max_length: int) -> tuple[list[int],
     for i, m in enumerate(messages):
         if m["role"] != "assistant":
             continue
-        start = len(render(messages[:i], tokenize=False, add_generation_prompt=True))
-        end = len(render(messages[: i + 1], tokenize=False))
-        if not text.startswith(render(messages[: i + 1], tokenize=False)):
+        upto = render(messages[: i + 1], tokenize=False)
+        if not text.startswith(upto):
             raise DataError("the chat template does not render a conversation turn by turn; cannot mask the prompt")
-        spans.append((start, end))
+        spans.append((len(render(messages[:i], tokenize=False, add_generation_prompt=True)), len(upto)))
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids = enc["input_ids"]
     labels = [t if any(s <= a < e for s, e in spans) else IGNORE for t, (a, _) in zip(ids, enc["offset_mapping"])]
@@ -213,12 +212,6 @@ def finetune(
         log.info("resuming from %s at step %d of %d", ckpt_path, start, total)
     stop = total if max_steps is None else min(total, max_steps)
 
-    def save(step: int) -> None:
-        _save_checkpoint(ckpt_path, {
-            "fingerprint": fingerprint, "step": step, "history": history, "weights": _trainable(model),
-            "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
-        })
-
     model.train()
     for step in range(start, stop):
         epoch, group = divmod(step, steps_per_epoch)
@@ -237,10 +230,11 @@ def finetune(
         opt.zero_grad(set_to_none=True)
         history.append([step + 1, round((step + 1) / steps_per_epoch, 4), round(step_loss, 6)])
         log.info("step %d/%d  loss %.4f", step + 1, total, step_loss)
-        if (step + 1) % checkpoint_every == 0:
-            save(step + 1)
-    if start < stop:
-        save(stop)
+        if (step + 1) % checkpoint_every == 0 or step + 1 == stop:
+            _save_checkpoint(ckpt_path, {
+                "fingerprint": fingerprint, "step": step + 1, "history": history, "weights": _trainable(model),
+                "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
+            })
 
     summary = {
         "method": settings.method, "examples": len(rows), "skipped": len(records) - len(rows),

@@ -131,3 +131,59 @@ def test_bad_records_are_refused(tiny_model_dir, tmp_path):
         finetune(tiny_model_dir, [RECORDS[0], {"messages": chat("no target")}], settings(), tmp_path, tmp_path)
     with pytest.raises(DataError, match="max_length"):
         finetune(tiny_model_dir, RECORDS, settings(max_length=32), tmp_path / "o", tmp_path / "c")
+
+
+# ---------------------------------------------------------------- the real student
+def _capital(country: str) -> str:
+    return {"france": "Paris", "japan": "Tokyo"}.get(country.lower(), "unknown")
+
+
+def _convert(value: float, from_unit: str, to_unit: str) -> str:
+    return f"{value} {from_unit} in {to_unit}"
+
+
+TRAIN = [
+    ("What is the capital of France?", "capital", {"country": "France"}),
+    ("Which city is Japan's capital?", "capital", {"country": "Japan"}),
+    ("Tell me the capital city of Brazil.", "capital", {"country": "Brazil"}),
+    ("I'm visiting Kenya, what's its capital?", "capital", {"country": "Kenya"}),
+    ("Capital of Canada?", "capital", {"country": "Canada"}),
+    ("How many kilometers is 5 miles?", "convert", {"value": 5, "from_unit": "mile", "to_unit": "kilometer"}),
+    ("Convert 3 pounds to kilograms.", "convert", {"value": 3, "from_unit": "pound", "to_unit": "kilogram"}),
+    ("What is 20 liters in gallons?", "convert", {"value": 20, "from_unit": "liter", "to_unit": "gallon"}),
+    ("12 inches in centimeters please", "convert", {"value": 12, "from_unit": "inch", "to_unit": "centimeter"}),
+    ("How much is 100 grams in ounces?", "convert", {"value": 100, "from_unit": "gram", "to_unit": "ounce"}),
+]
+HELD_OUT = [("What is the capital of Italy?", "capital", {"country": "Italy"}),
+            ("Convert 7 miles to kilometers.", "convert", {"value": 7, "from_unit": "mile", "to_unit": "kilometer"})]
+
+
+@pytest.mark.slow
+def test_embedded_student_learns_the_call_format(embedded_dir, tmp_path):
+    from ste.evaluate.metrics import item_metrics
+    from ste.schemas import Example
+    from ste.student import student_messages, target_text
+    from ste.tools.base import Registry, Tool
+
+    string = {"type": "string"}
+    registry = Registry([
+        Tool("capital", "The capital city of a country.", "geo",
+             {"type": "object", "properties": {"country": string}, "required": ["country"]}, _capital),
+        Tool("convert", "Convert a measurement between units.", "units",
+             {"type": "object", "properties": {"value": {"type": "number"}, "from_unit": string, "to_unit": string},
+              "required": ["value", "from_unit", "to_unit"]}, _convert),
+    ])
+    apis = registry.names()
+    records = [{"messages": student_messages(registry, apis, q) + [
+        {"role": "assistant", "content": target_text(Example(id=q, api=api, query=q, arguments=args))}]}
+        for q, api, args in TRAIN]
+    # Zero-shot the base model answers in prose or Python (CALIBRATION.md: 0/4 well-formed).
+    summary = finetune(embedded_dir, records, FinetuneSection(epochs=2, lr=1e-3, batch_size=4), tmp_path / "o",
+                       tmp_path / "ckpt")
+    tok = AutoTokenizer.from_pretrained(embedded_dir)
+    student = AutoModelForCausalLM.from_pretrained(load_student(embedded_dir, tmp_path / "o" / "adapter",
+                                                                tmp_path / "cache"))
+    after = [greedy(student, tok, student_messages(registry, apis, q), 40) for q, *_ in HELD_OUT]
+    assert summary["final_loss"] < 0.2 * summary["first_loss"]
+    scores = [item_metrics(reply.split("<|im_end|>")[0], api, args) for reply, (_, api, args) in zip(after, HELD_OUT)]
+    assert all(s["well_formed"] and s["api_match"] for s in scores), after
