@@ -101,6 +101,11 @@ def test_lora_learns_and_reloads(sharp_model_dir, tmp_path):
     assert greedy(unmerged, tok, prompt) == after
     assert load_student(sharp_model_dir, out / "adapter", tmp_path / "cache") == student_dir  # merged once
 
+    from ste.llm.base import Decoding
+    from ste.llm.local import LocalChatModel  # the backend that serves the student in evaluation
+    served = LocalChatModel(student_dir).chat(prompt, Decoding(max_tokens=24)).text
+    assert served and after.startswith(served)
+
 
 def test_interrupted_run_resumes_to_the_same_weights(tiny_model_dir, tmp_path):
     s = settings(epochs=2)
