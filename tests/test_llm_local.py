@@ -108,6 +108,16 @@ def test_json_constraint_is_always_matched(tiny):
         assert reply.completion_tokens < 40
 
 
+def test_bad_regex_fails_only_its_own_call(tiny):
+    async def both():
+        return await asyncio.gather(tiny.achat(PROMPTS[0], Decoding(max_tokens=3, constraint="(Yes")),
+                                    tiny.achat(PROMPTS[1], Decoding(max_tokens=3)), return_exceptions=True)
+
+    bad, good = asyncio.run(both())
+    assert isinstance(bad, ValueError) and "(Yes" in str(bad)
+    assert good.completion_tokens == 3
+
+
 def test_react_regex_shape():
     rx = react_call_regex(["get_holidays", "convert.units"], {"get_holidays": HOLIDAYS})
     ok = 'Thought: I need the list\nAction: get_holidays\nAction Input: {"country": "FR", "year": 2025}'

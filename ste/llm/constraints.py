@@ -12,6 +12,9 @@ Fast and slow forms (measured on SmolLM2's 49k-token vocabulary, 2 CPU cores):
 - Bounded repeats of broad classes explode the automaton: `[^\\n]{1,20}` 0.8 s, `[ -~]{1,50}` 49 s,
   `[^\\n]{1,60}` 258 s, `[^\\n]{1,150}` fails after minutes. Never use `{m,n}` on free text.
 - JSON whitespace is `[ ]?` (never newlines): the object ends at its closing brace, and the row stops there.
+- Masks are cached per automaton state, so a constrained token costs about the same as a free one
+  (measured -5%..+7%, within noise). A reply cut by `max_tokens` does not match: give react calls >= 120
+  tokens, since the free-text Thought can ramble.
 """
 from __future__ import annotations
 

@@ -79,6 +79,8 @@ class LocalChatModel(ChatModel):
                 "constraints": self.use_constraints}
 
     async def achat(self, messages: list[Message], decoding: Decoding = Decoding()) -> Completion:
+        if decoding.constraint and self.use_constraints:  # compile here: a bad regex fails this call only
+            await asyncio.to_thread(self.compile_constraint, decoding.constraint)
         request = _Request([dict(m) for m in messages], decoding)
         self._ensure_worker()
         self._queue.put(request)
