@@ -352,6 +352,6 @@ def test_constraints_are_requested_per_step_when_on(tmp_path, monkeypatch):
     assert by_stop[()] == {"JSON['a', 'b']"}  # generated arguments fit the schema
     assert "CALL['add_numbers']['add_numbers']" in by_stop[ACT_STOP]
     assert any(c.startswith("(?:CALL") and "Final Answer" in c for c in by_stop[ACT_STOP])
-    assert by_stop[IMAGINE_STOP] == {"[^\\n]{8,300}"}
+    assert by_stop[IMAGINE_STOP] == {"[^\\n]+"}  # bounded repeats compile far too slowly
     _, plain, _ = run(tmp_path, name="off")  # an OpenAI explorer: no constraints unless asked for
     assert {d.constraint for _, d in plain.requests} == {None}

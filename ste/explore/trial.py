@@ -59,12 +59,14 @@ class Explorer:
         if kind == "act":
             return C.react_call_regex([api], {api: schema})
         if kind == "act_or_final":
-            return rf"(?:{C.react_call_regex([api], {api: schema})})|(?:Thought: [^\n]{{1,200}}\nFinal Answer: [^\n]{{1,400}})"
+            return rf"(?:{C.react_call_regex([api], {api: schema})})|(?:Thought: [^\n]+\nFinal Answer: [^\n]+)"
         if kind == "arguments":
             return C.json_object_regex(schema)
+        if kind == "final":
+            return r"Thought: [^\n]+\nFinal Answer: [^\n]+"
         if kind == "reflect":
             return C.choice_regex(["Yes", "No"])
-        return rf"[^\n]{{8,{self.settings.max_query_chars}}}"  # a query or question: one line
+        return r"[^\n]+"  # one line; bounded repeats compile slowly, max_tokens bounds it
 
 
 class _TrialRun:
@@ -196,6 +198,18 @@ class _TrialRun:
             t.n_calls += 1
             t.turns.append(Turn(raw=c.text, thought=step.thought, action=step.action, action_input=step.action_input,
                                 observation=result.observation, status=result.status))
+        if t.turns and t.turns[-1].status == "ok":
+            await self.final_answer()
+
+    async def final_answer(self) -> None:
+        """The budget bounds calls, not the answer: after a successful last call, ask for the final answer once."""
+        t = self.trial
+        msgs = self.base + P.replay(t, self.first, self.s.exec_feedback)
+        c = await self.chat(msgs, f"act/{len(t.turns)}", "final", ACT_STOP)
+        step = parse_step(c.text, [self.api])
+        if step.is_final:
+            t.turns.append(Turn(raw=c.text, thought=step.thought, final_answer=step.final_answer))
+            t.final_answer = step.final_answer
 
     async def reflect(self) -> None:
         t = self.trial
