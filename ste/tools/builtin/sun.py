@@ -9,6 +9,7 @@ from astral import sun as astral_sun
 
 from ste.tools.base import Tool
 from ste.tools.builtin.cities import CITY_PARAM, resolve_city
+from ste.tools.builtin.timezones import _day
 
 DATE_PARAM = {"type": "string", "format": "date", "description": "optional date in YYYY-MM-DD form; default is today",
               "examples": ["2026-06-21", "2026-12-21", "2026-03-20", "2026-09-01"]}
@@ -21,15 +22,6 @@ MOON_PHASES = [(1, "New Moon"), (6.5, "Waxing Crescent"), (8, "First Quarter"), 
 def _place(city: str) -> tuple[dict, Observer, ZoneInfo]:
     rec = resolve_city(city)
     return rec, Observer(rec["latitude"], rec["longitude"]), ZoneInfo(rec["timezone"])
-
-
-def _day(date: str | None, today: dt.date) -> dt.date:
-    if not date:
-        return today
-    try:
-        return dt.date.fromisoformat(str(date).strip())
-    except ValueError:
-        raise ValueError(f"date {date!r} is not a date in YYYY-MM-DD form") from None
 
 
 def _hm(moment: dt.datetime) -> str:
