@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from ste.config import FinetuneSection
 from ste.errors import DataError
 from ste.io import atomic_write_text, write_json
-from ste.llm.embedded import _convert_once
+from ste.llm.embedded import convert_once
 
 log = logging.getLogger(__name__)
 IGNORE = -100  # label of tokens that carry no loss
@@ -302,4 +302,4 @@ def load_student(model_dir: Path, adapter_dir: Path, cache_dir: Path) -> Path:
 
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    return _convert_once(cache_dir / f"student-{_adapter_key(model_dir, adapter_dir)}", merge)
+    return convert_once(cache_dir / f"student-{_adapter_key(model_dir, adapter_dir)}", merge)

@@ -15,7 +15,7 @@ from typing import Any
 
 _LABEL = r"(?im)^[ \t>*#_-]*{}[ \t*_]*:[ \t*_]*"
 _THOUGHT = re.compile(_LABEL.format("thought"))
-_ACTION = re.compile(_LABEL.format("action"))
+ACTION_LINE = re.compile(_LABEL.format("action"))
 _INPUT = re.compile(_LABEL.format(r"action[ _]?input"))
 _INLINE_INPUT = re.compile(r"(?i)[ \t*_]*action[ _]?input[ \t*_]*:")
 _FINAL = re.compile(_LABEL.format(r"final[ _]?answer"))
@@ -63,7 +63,7 @@ def parse_step(text: str, allowed: list[str]) -> Step:
 def _parse(text: str, allowed: list[str]) -> Step:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     thought = _section(text, _THOUGHT)
-    action_m = _ACTION.search(text)
+    action_m = ACTION_LINE.search(text)
     final_m = _FINAL.search(text)
     name = _action_name(text, action_m) if action_m else None
     # A Final Answer wins when it comes first, or when the Action line says there is no action.

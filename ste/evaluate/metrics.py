@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ste.react import _ACTION, parse_step
+from ste.react import ACTION_LINE, parse_step
 from ste.tools.base import Registry
 
 
@@ -21,7 +21,7 @@ def parse_call(reply: str) -> tuple[str | None, dict | None]:
     Any name on the Action line is accepted here: a call to an API that does not exist is still
     well-formed (it fails API match instead).
     """
-    m = _ACTION.search(reply or "")
+    m = ACTION_LINE.search(reply or "")
     name = reply[m.end():].split("\n", 1)[0].strip().strip("`'\"*").strip() if m else ""
     step = parse_step(reply or "", [name] if name else [])
     return (step.action, step.action_input) if step.is_call else (None, None)

@@ -40,7 +40,7 @@ def _lock(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _convert_once(target: Path, save) -> Path:
+def convert_once(target: Path, save) -> Path:
     """Run `save(tmpdir)` once across processes, then move the result to `target`."""
     if (target / ".complete").exists():
         return target
@@ -65,7 +65,7 @@ def embedded_tokenizer_dir(models_dir: str | Path = ".cache/models") -> Path:
     def save(tmp: Path) -> None:
         AutoTokenizer.from_pretrained(gguf_dir(), gguf_file=GGUF_FILE).save_pretrained(tmp)
 
-    return _convert_once(Path(models_dir) / "smollm2-135m-instruct-tokenizer", save)
+    return convert_once(Path(models_dir) / "smollm2-135m-instruct-tokenizer", save)
 
 
 def embedded_model_dir(models_dir: str | Path = ".cache/models") -> Path:
@@ -81,7 +81,7 @@ def embedded_model_dir(models_dir: str | Path = ".cache/models") -> Path:
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
 
-    return _convert_once(Path(models_dir) / "smollm2-135m-instruct", save)
+    return convert_once(Path(models_dir) / "smollm2-135m-instruct", save)
 
 
 def resolve_model_dir(model: str, models_dir: str | Path = ".cache/models") -> Path:

@@ -9,7 +9,7 @@ from astral import sun as astral_sun
 
 from ste.tools.base import Tool
 from ste.tools.builtin.cities import CITY_PARAM, resolve_city
-from ste.tools.builtin.timezones import _day
+from ste.tools.builtin.timezones import parse_day
 
 DATE_PARAM = {"type": "string", "format": "date", "description": "optional date in YYYY-MM-DD form; default is today",
               "examples": ["2026-06-21", "2026-12-21", "2026-03-20", "2026-09-01"]}
@@ -41,7 +41,7 @@ def _header(rec: dict, day: dt.date) -> dict:
 def make_functions(today: dt.date) -> dict:
     def get_sun_times(city: str, date: str | None = None) -> dict:
         rec, obs, zone = _place(city)
-        day = _day(date, today)
+        day = parse_day(date, today)
         out = _header(rec, day)
         try:
             times = astral_sun.sun(obs, date=day, tzinfo=zone)
@@ -51,7 +51,7 @@ def make_functions(today: dt.date) -> dict:
 
     def get_day_length(city: str, date: str | None = None) -> dict:
         rec, obs, zone = _place(city)
-        day = _day(date, today)
+        day = parse_day(date, today)
         try:
             rise, set_ = astral_sun.daylight(obs, date=day, tzinfo=zone)
             minutes = round((set_ - rise).total_seconds() / 60)
@@ -64,7 +64,7 @@ def make_functions(today: dt.date) -> dict:
 
     def get_golden_hour(city: str, date: str | None = None) -> dict:
         rec, obs, zone = _place(city)
-        day = _day(date, today)
+        day = parse_day(date, today)
         out = _header(rec, day)
         try:
             morning = astral_sun.golden_hour(obs, day, astral_sun.SunDirection.RISING, zone)
@@ -75,7 +75,7 @@ def make_functions(today: dt.date) -> dict:
                 "evening": {"start": _hm(evening[0]), "end": _hm(evening[1])}}
 
     def get_moon_phase(date: str | None = None) -> dict:
-        day = _day(date, today)
+        day = parse_day(date, today)
         age = moon.phase(day)
         name = next(label for limit, label in MOON_PHASES if age < limit)
         return {"date": day.isoformat(), "phase": name, "moon_age_days": round(age, 1),

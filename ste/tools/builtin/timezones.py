@@ -64,7 +64,7 @@ def _describe(moment: dt.datetime, label: str) -> dict:
             "abbreviation": moment.tzname(), "daylight_saving": bool(moment.dst())}
 
 
-def _day(date: str | None, today: dt.date) -> dt.date:
+def parse_day(date: str | None, today: dt.date) -> dt.date:
     if not date:
         return today
     try:
@@ -84,7 +84,7 @@ def make_functions(today: dt.date) -> dict:
 
     def get_time_difference(from_location: str, to_location: str, date: str | None = None) -> dict:
         (za, la), (zb, lb) = resolve_zone(from_location), resolve_zone(to_location)
-        moment = dt.datetime.combine(_day(date, today), dt.time(12), dt.timezone.utc)
+        moment = dt.datetime.combine(parse_day(date, today), dt.time(12), dt.timezone.utc)
         diff = _offset_hours(moment.astimezone(zb)) - _offset_hours(moment.astimezone(za))
         ahead = "ahead of" if diff > 0 else "behind" if diff < 0 else "the same as"
         return {"from": la, "to": lb, "date": moment.date().isoformat(), "difference_hours": diff,
@@ -96,7 +96,7 @@ def make_functions(today: dt.date) -> dict:
             clock = dt.time.fromisoformat(str(time).strip())
         except ValueError:
             raise ValueError(f"time {time!r} is not a 24-hour time in HH:MM form") from None
-        local = dt.datetime.combine(_day(date, today), clock.replace(tzinfo=None), za)
+        local = dt.datetime.combine(parse_day(date, today), clock.replace(tzinfo=None), za)
         return {"from": _describe(local, la), "to": _describe(local.astimezone(zb), lb)}
 
     def get_timezone_at(latitude: float, longitude: float) -> dict:
