@@ -1,26 +1,48 @@
-"""Explore task: simulated trial and error for one exploration config."""
+"""Explore tasks: prepare a run, explore one API (the unit a task runner spreads out), merge the parts."""
 from __future__ import annotations
 
-from pathlib import Path
+import threading
 
 from tasks.common import stage_task
-from ste.config import Params
-from ste.explore import run_explore
+from ste.config import Params, ToolsSection
+from ste.explore import RunPlan, finish_run, run_explore_api, start_run
+from ste.llm.base import ChatModel
 from ste.llm.factory import build_chat_model
-from ste.tools import build_registry
+from ste.tools import Registry, build_registry
+
+_REGISTRIES: dict[str, Registry] = {}
+_LOCK = threading.Lock()
+
+
+def registry(tools: ToolsSection) -> Registry:
+    """The tool registry, built once per process (a build costs 0.2-2 s of CPU; a worker runs many API tasks)."""
+    key = tools.model_dump_json()
+    with _LOCK:
+        if key not in _REGISTRIES:
+            _REGISTRIES[key] = build_registry(tools)
+        return _REGISTRIES[key]
+
+
+def explorer(params: Params) -> ChatModel:
+    """The explorer role's model (a local model is loaded once per process, see ste.llm.factory)."""
+    return build_chat_model(params.llm.roles.explorer, params.llm)
+
+
+@stage_task(retries=0)
+def start_explore(params: Params, config: str, out_dir: str) -> RunPlan:
+    """Prepare out_dir for the config's run (resume or start fresh); return the plan every API task gets."""
+    spec = params.llm.roles.explorer
+    return start_run(registry(params.tools), explorer(params), params.explore.resolve(config), out_dir,
+                     local_explorer=spec.backend == "local", constrained=spec.use_constraints)
 
 
 @stage_task
-def explore(params: Params, config: str, out_dir: str) -> dict:
-    """Explore the config's APIs; resumes from out_dir/trials.jsonl after a crash."""
-    settings = params.explore.resolve(config)
-    spec = params.llm.roles.explorer
-    return run_explore(
-        build_registry(params.tools),
-        build_chat_model(spec, params.llm),
-        settings,
-        Path(out_dir),
-        concurrency=params.explore.concurrency,
-        local_explorer=spec.backend == "local",
-        constrained=spec.use_constraints,
-    )
+def explore_api(params: Params, plan: RunPlan, api: str) -> int:
+    """Run one API's missing trials into its part file; a retry resumes from that part."""
+    return run_explore_api(registry(params.tools), explorer(params), plan, api)
+
+
+@stage_task(retries=0)
+def finish_explore(plan: RunPlan) -> dict:
+    """Merge the parts into trials.jsonl and write summary.json (fails, naming them, if an API is unfinished)."""
+    return finish_run(plan)

@@ -9,10 +9,12 @@ import random
 import pytest
 
 from ste.config import ExploreSettings
+from ste.errors import DataError
 from ste.explore import arguments as argsrc
-from ste.explore import derive_seed, resolve_mode, run_explore
+from ste.explore import derive_seed, finish_run, resolve_mode, run_explore, run_explore_api, start_run
 from ste.explore.prompts import HIDDEN_RESULT, template
 from ste.explore.queries import check_query, clean_query, near_duplicate
+from ste.explore.runner import part_path
 from ste.explore.trial import ACT_STOP, IMAGINE_STOP
 from ste.io import read_jsonl
 from ste.schemas import Trial
@@ -355,3 +357,50 @@ def test_constraints_are_requested_per_step_when_on(tmp_path, monkeypatch):
     assert by_stop[IMAGINE_STOP] == {"[^\\n]+"}  # bounded repeats compile far too slowly
     _, plain, _ = run(tmp_path, name="off")  # an OpenAI explorer: no constraints unless asked for
     assert {d.constraint for _, d in plain.requests} == {None}
+
+
+# ------------------------------------------------------------------ one API at a time (what a task runner spreads out)
+def _split(tmp_path, kw, apis_order, name="split") -> tuple:
+    """start_run, then each API on its own (own model, as in another process), then finish_run."""
+    out = tmp_path / name
+    plan = start_run(Registry(_tools()), ScriptedChatModel(responder), settings(**kw), out, local_explorer=False)
+    for api in apis_order:
+        assert run_explore_api(Registry(_tools()), ScriptedChatModel(responder), plan, api) == 2 * kw["episodes"]
+    return plan, finish_run(plan), out
+
+
+def test_apis_explored_separately_merge_into_the_same_file(tmp_path):
+    kw = dict(apis=["add_numbers", "define_word"], episodes=2, trials_per_episode=2)
+    run(tmp_path, name="ref", **kw)
+    _, summary, out = _split(tmp_path, kw, ["define_word", "add_numbers"])  # the reverse order of the selection
+    assert _lines(out / "trials.jsonl") == _lines(tmp_path / "ref" / "trials.jsonl")
+    assert summary["trials"] == 8 and not (out / "parts").exists()
+
+
+def test_an_unfinished_api_stops_the_merge_and_resumes_from_its_part(tmp_path):
+    s = settings(apis=["add_numbers", "define_word"])
+    plan = start_run(Registry(_tools()), ScriptedChatModel(responder), s, tmp_path, local_explorer=False)
+    run_explore_api(Registry(_tools()), ScriptedChatModel(responder), plan, "add_numbers")
+    with pytest.raises(DataError, match=r"define_word \(0/2\); run the stage again"):
+        finish_run(plan)
+    part = part_path(tmp_path, "add_numbers")
+    first = part.read_text().splitlines(keepends=True)[0]
+    part.write_text(first + first + first[:30])  # a duplicated line and a torn one, as a crash and a retry leave
+    model = ScriptedChatModel(responder)
+    again = start_run(Registry(_tools()), model, s, tmp_path, local_explorer=False)
+    assert again.resumed == 1 and part.read_text() == first
+    assert [run_explore_api(Registry(_tools()), model, again, a) for a in again.apis] == [1, 2]
+    assert finish_run(again)["trials"] == 4 and len({t.id for t in read_jsonl(tmp_path / "trials.jsonl", Trial)}) == 4
+
+
+def test_an_api_task_of_a_replaced_run_is_refused(tmp_path):
+    old = start_run(Registry(_tools()), ScriptedChatModel(responder), settings(), tmp_path, local_explorer=False)
+    start_run(Registry(_tools()), ScriptedChatModel(responder), settings(seed=5), tmp_path, local_explorer=False)
+    with pytest.raises(DataError, match="another run started in this folder"):
+        run_explore_api(Registry(_tools()), ScriptedChatModel(responder), old, "add_numbers")
+
+
+def test_part_files_have_safe_distinct_names(tmp_path):
+    assert part_path(tmp_path, "get_weather").name == "get_weather.jsonl"
+    odd = [part_path(tmp_path, n).name for n in ("GET /v1/pets", "GET_/v1/pets", "GET /v1.pets")]
+    assert len(set(odd)) == 3 and all("/" not in n and " " not in n for n in odd)
