@@ -42,6 +42,7 @@ class Trial(Record):
     parse_errors: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    llm_retries: int = 0  # LLM requests retried while it ran (faults of the server, not of the trial)
     wall_s: float = 0.0
 
 

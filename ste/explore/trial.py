@@ -92,6 +92,7 @@ class _TrialRun:
         c = await self.ex.model.achat(messages, decoding)
         t.prompt_tokens += c.prompt_tokens
         t.completion_tokens += c.completion_tokens
+        t.llm_retries += c.retries
         return c
 
     async def call(self, arguments: Any):

@@ -34,6 +34,7 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    retries: int = 0  # requests retried to get this reply (rate limits, 5xx, timeouts); 0 for a cache hit
 
 
 @dataclass

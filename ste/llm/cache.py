@@ -103,5 +103,5 @@ class CachedChatModel(ChatModel):
             for (k, idx), c in zip(todo.items(), replies):
                 results[idx[0]] = self._miss(k, c)
                 for i in idx[1:]:
-                    results[i] = self._hit(dataclasses.replace(c, cached=True))
+                    results[i] = self._hit(dataclasses.replace(c, cached=True, retries=0))
         return results  # type: ignore[return-value]

@@ -152,9 +152,11 @@ class OpenAIChatModel(ChatModel):
         if not response.choices:
             raise LLMError(f"model {self.spec.model!r} at {self.spec.base_url}: a reply without choices")
         text = cut_at_stops(response.choices[0].message.content or "", decoding.stop)
+        # A "\\ud800" escape in the server's JSON decodes to a lone surrogate, which no UTF-8 file can hold.
+        text = text.encode("utf-8", "replace").decode("utf-8")
         usage = response.usage
         c = Completion(text, prompt_tokens=(usage and usage.prompt_tokens) or 0,
-                       completion_tokens=(usage and usage.completion_tokens) or 0)
+                       completion_tokens=(usage and usage.completion_tokens) or 0, retries=attempt)
         self.usage.add(c)
         return c
 

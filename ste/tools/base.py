@@ -133,13 +133,13 @@ class Registry:
         return self._run(tool, arguments, timeout_s or self.timeout_s)
 
     def _run(self, tool: Tool, arguments: dict, timeout_s: float) -> ToolResult:
-        box: dict[str, Any] = {}
+        box: dict[str, ToolResult] = {}
 
         def target() -> None:
-            try:
-                box["value"] = tool.func(**arguments)
-            except Exception as err:  # the tool's own failure becomes an observation
-                box["error"] = err
+            try:  # rendering runs here too, so a pathological result is bounded by the timeout as well
+                box["result"] = self._render(tool.func(**arguments))
+            except BaseException as err:  # the tool's own failure (even SystemExit) becomes an observation
+                box["result"] = ToolResult("error", f"Error: {tool.name} failed: {_short(err)}")
 
         # A daemon thread per call: a hung tool is abandoned, never waited on past the timeout.
         worker = threading.Thread(target=target, daemon=True, name=f"tool-{tool.name}")
@@ -147,19 +147,16 @@ class Registry:
         worker.join(timeout_s)
         if worker.is_alive():
             return ToolResult("timeout", f"Error: {tool.name} did not answer within {timeout_s:g} s.")
-        if "error" in box:
-            err = box["error"]
-            return ToolResult("error", f"Error: {tool.name} failed: {_short(err)}")
-        return self._render(box.get("value"))
+        return box.get("result") or ToolResult("error", f"Error: {tool.name} failed.")
 
     def _render(self, value: Any) -> ToolResult:
         if isinstance(value, (bytes, bytearray, memoryview)):
             return ToolResult("error", f"Error: the API returned {len(bytes(value))} bytes of binary data.")
         try:
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-        except (TypeError, ValueError) as err:
-            return ToolResult("error", f"Error: the API returned an unprintable result ({err}).")
-        return ToolResult("ok", truncate(text, self.max_output_chars), value)
+        except Exception as err:  # circular, too deep, a __str__ that raises ...
+            return ToolResult("error", f"Error: the API returned an unprintable result ({_short(err)}).")
+        return ToolResult("ok", _plain_text(truncate(text, self.max_output_chars)), value)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -170,9 +167,17 @@ def truncate(text: str, limit: int) -> str:
     return text[: max(0, limit - len(note))] + note
 
 
-def _short(err: Exception) -> str:
-    msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return truncate(msg, 300)
+def _short(err: BaseException) -> str:
+    try:
+        msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    except Exception:  # an exception whose __str__ fails
+        msg = type(err).__name__
+    return _plain_text(truncate(msg, 300))
+
+
+def _plain_text(text: str) -> str:
+    """`text` with lone surrogates replaced, so the observation can be written to a UTF-8 file."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 MAX_ARGUMENT_CHARS = 20_000  # bigger inputs are refused before validation (which could take seconds)

@@ -1,0 +1,248 @@
+"""Shared test helpers: a scripted responder for every STE prompt, small params files, flow subprocesses.
+
+`react_responder(messages, request)` is a `tests.openai_stub` responder (the request is the JSON body,
+with its `seed`) that answers each kind of prompt the pipeline sends sensibly: imagined queries,
+ReAct calls with the right arguments, final answers citing the observation, reflections, judge
+verdicts, paraphrases, call-first questions and arguments, and the student's tool-mode call. It is a
+pure function of the request, so a run against it is deterministic, and a retried request gets the
+same reply. Real APIs with canned cases: convert_units, get_country_capital, get_airport_by_code;
+any other API gets arguments filled in from the signature in its prompt.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ste.exploit.text import load_prompt
+from ste.explore.prompts import template
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (query, arguments) per API: varied wording so no two count as duplicates, none copies a seed.
+CASES: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "convert_units": [
+        ("How many kilometers is a 10 mile run?", {"value": 10, "from_unit": "mile", "to_unit": "kilometer"}),
+        ("My suitcase weighs 23 kilogram; what is that in pound?", {"value": 23, "from_unit": "kilogram", "to_unit": "pound"}),
+        ("The recipe wants 180 degC; what should I set my degF oven to?", {"value": 180, "from_unit": "degC", "to_unit": "degF"}),
+        ("Is 3 liter of water more than 1 gallon? Give me the gallon figure.", {"value": 3, "from_unit": "liter", "to_unit": "gallon"}),
+        ("I walked 7500 meter today, how many mile is that?", {"value": 7500, "from_unit": "meter", "to_unit": "mile"}),
+        ("A tyre needs 32 psi; express that in kilopascal please.", {"value": 32, "from_unit": "psi", "to_unit": "kilopascal"}),
+        ("Our flat is 85 square_meter; roughly how many square_foot?", {"value": 85, "from_unit": "square_meter", "to_unit": "square_foot"}),
+        ("The speed limit is 100 kilometer_per_hour; what is it in mile_per_hour?", {"value": 100, "from_unit": "kilometer_per_hour", "to_unit": "mile_per_hour"}),
+    ],
+    "get_country_capital": [
+        ("I'm moving to Peru next spring; which city is its capital?", {"country": "Peru"}),
+        ("For a geography quiz: name the capital city of Kenya.", {"country": "Kenya"}),
+        ("Where does the government of Norway sit, which city?", {"country": "Norway"}),
+        ("My pen pal lives in the capital of Vietnam; what city is that?", {"country": "Vietnam"}),
+        ("Planning a trip to Chile: what is the capital there and where is it?", {"country": "Chile"}),
+        ("Which city serves as Morocco's capital?", {"country": "Morocco"}),
+        ("Tell me the capital of Poland and its coordinates.", {"country": "Poland"}),
+        ("Our team flies to the capital of Argentina; which city do we land in?", {"country": "Argentina"}),
+    ],
+    "get_airport_by_code": [
+        ("My boarding pass says NRT; which airport is that?", {"code": "NRT"}),
+        ("What city is the airport LHR in?", {"code": "LHR"}),
+        ("A friend lands at SFO tomorrow; where exactly is that airport?", {"code": "SFO"}),
+        ("Which country is the airport with code DXB in?", {"code": "DXB"}),
+        ("I see FRA on my luggage tag; what airport is it?", {"code": "FRA"}),
+        ("What time zone is the SYD airport in?", {"code": "SYD"}),
+        ("Is GRU a big international airport, and in which city?", {"code": "GRU"}),
+        ("My connection is through AMS; give me that airport's name.", {"code": "AMS"}),
+    ],
+}
+
+PARAPHRASE_FORMS = ("Could you tell me this: {q}", "Quick question. {q}", "I need some help. {q}",
+                    "Hello there! {q}", "Please answer for me: {q}", "One more thing. {q}")
+
+_ARGUMENTS = template("arguments").split("{api}")[0]
+_REFLECT = template("reflect")
+_JUDGE = load_prompt("judge_filter").splitlines()[0]
+_PARAPHRASE = load_prompt("paraphrase_query").split("{k}")[0]
+_QUESTION_ARGS = re.compile(r"The API (\S+) was called with these arguments:\n(\{.*?\})\n", re.S)
+
+
+def _index(request: dict, n: int) -> int:
+    """A stable pick among n choices from the request's sampling seed (or its text when there is none)."""
+    seed = request.get("seed")
+    if seed is None:
+        seed = int(hashlib.sha256(json.dumps(request.get("messages")).encode()).hexdigest()[:8], 16)
+    return int(seed) % n
+
+
+def _api_of(messages: list[dict]) -> str:
+    """The API named first in the system message (explore) or the judge prompt."""
+    for m in messages:
+        found = re.search(r"(?:The API you can call|The APIs it called):\n(\w+):", m["content"])
+        if found:
+            return found.group(1)
+    return ""
+
+
+def _signature_arguments(messages: list[dict]) -> dict[str, Any]:
+    """Arguments for an API without canned cases, filled in from the required keys of its signature."""
+    text = messages[0]["content"] if messages else ""
+    args: dict[str, Any] = {}
+    for key, kind in re.findall(r'^\s+"(\w+)" \(([^)]*), required\)', text, re.M):
+        if kind.startswith('"'):  # an enum: its first value
+            args[key] = json.loads(kind.split(" | ")[0])
+        else:
+            args[key] = {"number": 1, "integer": 1, "boolean": True}.get(kind, "test")
+    return args
+
+
+def case_arguments(api: str, query: str, messages: list[dict] = ()) -> dict[str, Any]:
+    """The arguments that answer `query`: a canned case it contains, else the last call-first seed call."""
+    for q, args in CASES.get(api, []):
+        if q in query:
+            return args
+    for m in reversed(messages):
+        found = _QUESTION_ARGS.search(m["content"])
+        if found and found.group(1) == api:
+            return json.loads(found.group(2))
+    return CASES[api][0][1] if api in CASES else _signature_arguments(list(messages))
+
+
+def _query(api: str, messages: list[dict], request: dict) -> str:
+    """A canned query not yet in the conversation (memory shows earlier ones), starting at a seeded pick."""
+    if api not in CASES:
+        return f"I need help with request number {_index(request, 10**6)}."
+    cases, start = CASES[api], _index(request, len(CASES[api]))
+    seen = "\n".join(m["content"] for m in messages)
+    order = [cases[(start + i) % len(cases)][0] for i in range(len(cases))]
+    return next((q for q in order if q not in seen), order[0])
+
+
+def _act(api: str, messages: list[dict]) -> str:
+    last = messages[-1]["content"]
+    if last.startswith("Observation:"):
+        observation = last.removeprefix("Observation:").strip()
+        if observation.startswith("Error"):
+            return f"Thought: the call failed\nFinal Answer: Sorry, that did not work: {observation[:160]}"
+        return f"Thought: I now know the final answer\nFinal Answer: Here is what I found: {observation[:200]}"
+    query = last.rsplit("User request:", 1)[-1].strip()
+    args = case_arguments(api, query, messages)
+    return f"Thought: I should call the API\nAction: {api}\nAction Input: {json.dumps(args)}\nObservation: (made up)"
+
+
+def _question(api: str, last: str) -> str:
+    found = _QUESTION_ARGS.search(last)
+    args = json.loads(found.group(2)) if found else {}
+    for q, case in CASES.get(api, []):
+        if case == args:
+            return q
+    asks = ("What do I get for", "Can you look up", "Please check", "Tell me about")
+    return f"{asks[len(last) % len(asks)]} " + " and ".join(str(v) for v in args.values()) + "?"
+
+
+def _paraphrases(last: str) -> str:
+    k = int(re.search(r"in (\d+) different ways", last).group(1))
+    query = re.search(r"^Request: (.*)$", last, re.M).group(1)
+    avoid = set(re.findall(r"^- (.*)$", last, re.M))
+    lines = [f.format(q=query) for f in PARAPHRASE_FORMS if f.format(q=query) not in avoid][:k]
+    return "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1))
+
+
+def _student(messages: list[dict]) -> str:
+    query = messages[-1]["content"]
+    for api, cases in CASES.items():
+        if f"\n{api}:" in messages[0]["content"] and any(q in query for q, _ in cases):
+            return f"Action: {api}\nAction Input: {json.dumps(case_arguments(api, query))}"
+    api = re.search(r"APIs:\n\n(\w+):", messages[0]["content"])
+    name = api.group(1) if api else "unknown"
+    return f"Action: {name}\nAction Input: {json.dumps(case_arguments(name, query, messages))}"
+
+
+def react_responder(messages: list[dict], request: dict) -> str:
+    """A plausible reply to any STE prompt (see the module docstring); deterministic in the request."""
+    if not messages:
+        return ""
+    last = messages[-1]["content"]
+    if messages[0]["content"].startswith("You are in tool mode"):
+        return _student(messages)
+    if last.startswith(_JUDGE):
+        failed = "Status: ok" not in last
+        return "\n".join(f"{n}. {'No' if failed else 'Yes'} - {why}" for n, why in (
+            (1, "the answer gives the result"), (2, "it repeats what the API returned"), (3, "sensible arguments")))
+    if last.startswith(_PARAPHRASE):
+        return _paraphrases(last)
+    api = _api_of(messages)
+    if last == _REFLECT:
+        return "Yes"
+    if _ARGUMENTS in last:
+        return json.dumps(CASES[api][_index(request, len(CASES[api]))][1] if api in CASES
+                          else _signature_arguments(messages))
+    if _QUESTION_ARGS.search(last):
+        return _question(api, last)
+    if last.endswith((template("imagine"), template("imagine_next"))):
+        return f"User Query: {_query(api, messages, request)}"
+    return _act(api, messages)
+
+
+# ------------------------------------------------------------------ params files and flow subprocesses
+def stub_role(base_url: str, **spec) -> dict:
+    """An `llm.roles.<role>` entry for the OpenAI-compatible stub."""
+    return {"backend": "openai", "model": "stub", "base_url": str(base_url), "timeout_s": 5.0, "max_retries": 3, **spec}
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def small_params(base_url: str, cache_dir: str | Path, overrides: dict | None = None, **role) -> dict:
+    """A params mapping for a quick run against the stub: 2 APIs x 2 trials, judge on, 4 examples per API."""
+    roles = {r: stub_role(base_url, **role) for r in ("explorer", "judge", "paraphraser")}
+    base = {
+        "llm": {"cache": True, "cache_dir": str(cache_dir), "roles": roles},
+        "explore": {"concurrency": 2, "defaults": {
+            "apis": ["convert_units", "get_country_capital"], "episodes": 1, "trials_per_episode": 2,
+            "max_calls": 2, "max_new_tokens": 96}, "configs": {"full": {}}},
+        "filter": {"judge": True},
+        "paraphrase": {"target_per_api": 4, "max_per_seed": 2},
+    }
+    return _merge(base, overrides or {})
+
+
+def write_params(path: str | Path, params: dict) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    return path
+
+
+def flow_command(module: str, *args: str | Path) -> list[str]:
+    return [sys.executable, "-m", f"flows.{module}", *map(str, args)]
+
+
+def run_flow(module: str, *args: str | Path, env: dict | None = None, timeout: float = 180,
+             check: bool = True) -> subprocess.CompletedProcess:
+    """Run one stage's CLI (`python -m flows.<module> ...`) from the project root; return the finished process."""
+    proc = subprocess.run(flow_command(module, *args), cwd=ROOT, env=env or dict(os.environ), capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"flows.{module} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def tree_digest(folder: str | Path) -> dict[str, str]:
+    """sha256 of every file under `folder`, by relative path (to prove a run left it untouched)."""
+    folder = Path(folder)
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def jsonl_rows(path: str | Path, drop: tuple[str, ...] = ("wall_s",)) -> list[dict]:
+    """The records of a JSONL file without the fields that depend on the clock."""
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [{k: v for k, v in r.items() if k not in drop} for r in rows]
