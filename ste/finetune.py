@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from ste.config import FinetuneSection
-from ste.errors import DataError
+from ste.errors import ConfigError, DataError
 from ste.io import atomic_write_text, write_json
 from ste.llm.embedded import convert_once
 
@@ -89,13 +89,16 @@ def _epoch_order(n: int, settings: FinetuneSection, epoch: int) -> list[list[int
 
 
 # ---------------------------------------------------------------- model
-def _load_model(model_dir: Path, settings: FinetuneSection):
+def _load_model(model_dir: Path, settings: FinetuneSection, init_adapter: Path | None = None):
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     if settings.method == "full":
         return model
-    from peft import LoraConfig, get_peft_model
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    if init_adapter is not None:  # continue training an adapter: its own LoRA shape is kept
+        return PeftModel.from_pretrained(model, init_adapter, is_trainable=True)
 
     config = LoraConfig(
         r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
@@ -108,10 +111,14 @@ def _trainable(model) -> dict[str, torch.Tensor]:
     return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
 
 
-def _fingerprint(model_dir: Path, records: list[dict], settings: FinetuneSection) -> str:
-    """What a checkpoint must match to be resumed: same base, data and settings."""
+def _fingerprint(model_dir: Path, records: list[dict], settings: FinetuneSection,
+                 init_adapter: Path | None = None) -> str:
+    """What a checkpoint must match to be resumed: same base (and starting adapter), data and settings."""
     blob = json.dumps([str(Path(model_dir).resolve()), records, settings.model_dump()], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    h = hashlib.sha256(blob.encode())
+    if init_adapter is not None:
+        h.update(_adapter_key(model_dir, init_adapter).encode())
+    return h.hexdigest()
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -152,6 +159,7 @@ def finetune(
     *,
     max_steps: int | None = None,
     checkpoint_every: int = 50,
+    init_adapter: Path | None = None,
 ) -> dict[str, Any]:
     """Train the student on chat records and write the result to `out_dir`.
 
@@ -164,6 +172,8 @@ def finetune(
         max_steps: stop after this many optimizer steps in all (a time box); the checkpoint is kept,
             nothing is written to `out_dir`, and the next call continues.
         checkpoint_every: optimizer steps between checkpoints.
+        init_adapter: a LoRA adapter folder to continue training (continual learning) instead of a
+            fresh adapter; its LoRA shape (r, alpha, target modules) wins over `settings`.
 
     Returns:
         A summary: examples, tokens, steps, wall time, peak RSS, first and final loss, ...
@@ -172,7 +182,13 @@ def finetune(
 
     t0 = time.time()
     model_dir, out_dir, checkpoint_dir = Path(model_dir), Path(out_dir), Path(checkpoint_dir)
+    init_adapter = Path(init_adapter) if init_adapter is not None else None
     _check(records)
+    if init_adapter is not None and settings.method != "lora":
+        raise ConfigError("finetune: init_adapter continues a LoRA adapter; to continue full fine-tuning, "
+                          "pass the previous model folder as model_dir")
+    if init_adapter is not None and not (init_adapter / "adapter_config.json").exists():
+        raise DataError(f"{init_adapter}: no adapter_config.json (not a finished LoRA adapter)")
     set_seed(settings.seed)
     tok = AutoTokenizer.from_pretrained(model_dir)
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
@@ -187,7 +203,7 @@ def finetune(
         log.warning("%d of %d records lost their whole target to max_length=%d; skipped",
                     len(records) - len(rows), len(records), settings.max_length)
 
-    model = _load_model(model_dir, settings)
+    model = _load_model(model_dir, settings, init_adapter)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -199,7 +215,7 @@ def finetune(
                           num_training_steps=total)
 
     ckpt_path = checkpoint_dir / CHECKPOINT
-    fingerprint = _fingerprint(model_dir, records, settings)
+    fingerprint = _fingerprint(model_dir, records, settings, init_adapter)
     state = _load_checkpoint(ckpt_path, fingerprint)
     start, history = 0, []
     if state:
@@ -243,21 +259,24 @@ def finetune(
         "trainable_params": sum(p.numel() for p in params), "steps": stop, "total_steps": total,
         "epochs": settings.epochs, "resumed_from_step": start, "complete": stop == total,
         "first_loss": history[0][2] if history else None, "final_loss": history[-1][2] if history else None,
-        "device": device,
+        "device": device, "init_adapter": str(init_adapter) if init_adapter else None,
     }
     if stop == total:
         model.eval()
-        _write_outputs(model, tok, model_dir, settings, out_dir, history)
+        _write_outputs(model, tok, model_dir, settings, out_dir, history, init_adapter)
     summary["wall_s"] = round(time.time() - t0, 2)
     summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return summary
 
 
-def _write_outputs(model, tok, model_dir: Path, settings: FinetuneSection, out_dir: Path, history: list) -> None:
+def _write_outputs(model, tok, model_dir: Path, settings: FinetuneSection, out_dir: Path, history: list,
+                   init_adapter: Path | None) -> None:
     target = out_dir / ("adapter" if settings.method == "lora" else "model")
     model.save_pretrained(target)
     tok.save_pretrained(target)
-    write_json(target / "params.json", {"base_model": str(model_dir), **settings.model_dump()})
+    write_json(target / "params.json", {"base_model": str(model_dir),
+                                        "init_adapter": str(init_adapter) if init_adapter else None,
+                                        **settings.model_dump()})
     if settings.merge and settings.method == "lora":
         _save_merged(model, tok, out_dir / "merged")
     text = io.StringIO()
