@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -177,10 +177,19 @@ class EvaluateSection(Strict):
 
 
 class ContinualSection(Strict):
-    config: str = "full"  # the exploration config whose data is reused
-    settings: dict[str, float] = {"replay": 0.1, "no_replay": 0.0}  # name -> replay ratio
-    start_from: Literal["previous", "base"] = "previous"
+    config: str = "full"  # the exploration config whose exported data is reused (nothing is explored again)
+    settings: dict[str, Annotated[float, Field(ge=0, le=1)]] = {"replay": 0.1, "no_replay": 0.0}  # name -> replay ratio
+    start_from: Literal["previous", "base"] = "previous"  # each round continues the previous round's weights, or not
+    general_ratio: float = Field(0.0, ge=0, le=1)  # share of general instruction records mixed into each round
     seed: int = 0
+
+    def replay_ratio(self, setting: str) -> float:
+        """The replay ratio of setting `setting`."""
+        if setting not in self.settings:
+            raise ConfigError(
+                f"params.yaml: continual.settings has no setting {setting!r}; known: {', '.join(self.settings)}"
+            )
+        return self.settings[setting]
 
 
 class OrchestrationSection(Strict):
