@@ -1,15 +1,26 @@
-"""Continual learning with experience replay: which examples each round trains on.
+"""Continual learning with experience replay: which examples each round trains on, what it is tested on.
 
-Round k trains on the examples of API batch k plus a replay sample of every earlier batch
-(`ratio` of that batch's examples, at least one when the ratio is positive), drawn with a
-seeded generator so a re-run picks the same sample.
+The APIs are split into fixed batches (data/testset/batches.json). Round k trains on the examples of
+batch k plus a replay sample of every earlier batch (`ratio` of that batch's examples, at least one
+when the ratio is positive), drawn with a seeded generator so a re-run picks the same sample.
+
+The examples come from one exploration config, which usually covers only some APIs: a batch with
+no API that has examples is skipped (no round, listed as skipped), and a round is evaluated on the
+test items of every API *with examples* in its batch and the earlier ones. Rounds are numbered
+1, 2, ... in the order they run and keep their batch's index as a label: "round 2 (batch 2)".
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from ste.errors import ConfigError
+from ste.errors import ConfigError, DataError
+from ste.exploit.export import GENERAL, general_records
 from ste.schemas import Example, TestItem
 
 
@@ -50,3 +61,98 @@ def check_no_leakage(train: list[Example], test: list[TestItem]) -> None:
     leaked = [e.query for e in train if norm(e.query) in test_queries]
     if leaked:
         raise ConfigError(f"{len(leaked)} training queries are gold test queries, e.g. {leaked[0]!r}")
+
+
+# ---------------------------------------------------------------- the rounds of one run
+@dataclass(frozen=True)
+class Round:
+    """One round: what it trains on (fresh batch + replay) and the test items it is scored on."""
+
+    number: int  # 1, 2, ... in running order
+    batch: int  # index of its batch in batches.json
+    apis: list[str]  # the batch's APIs that have examples
+    seen: list[str]  # every API with examples in batches 0..batch: the evaluation set
+    examples: list[Example]  # fresh examples, then replayed ones (source "continual_replay")
+    records: list[dict]  # the chat records to fine-tune on: the examples' exported records + general ones
+    items: list[TestItem]
+
+    @property
+    def name(self) -> str:
+        return f"round_{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"round {self.number} (batch {self.batch})"
+
+
+@dataclass(frozen=True)
+class Plan:
+    rounds: list[Round]
+    skipped: list[int] = field(default_factory=list)  # batches with no API that has examples
+    unbatched: list[str] = field(default_factory=list)  # APIs with examples that no batch lists (not trained)
+
+
+def exported_records(examples: list[Example], records: list[dict]) -> list[dict]:
+    """The exported chat records (sft.jsonl) built from `examples`, matched by example id, in example order."""
+    by_id: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        by_id[r.get("id")].append(r)
+    missing = [e.id for e in examples if e.id not in by_id]
+    if missing:
+        raise DataError(f"{len(missing)} examples have no chat record in sft.jsonl, e.g. {missing[0]!r}; "
+                        "re-run the paraphrase stage so both files come from one export")
+    return [r for e in examples for r in by_id[e.id]]
+
+
+def plan_rounds(examples: list[Example], records: list[dict], batches: list[list[str]], items: list[TestItem],
+                ratio: float, seed: int, general_ratio: float = 0.0, general_path: str | Path = GENERAL) -> Plan:
+    """The rounds of one continual run: a round per batch that has an API with examples.
+
+    Args:
+        examples: the exported examples of the reused exploration config (examples.jsonl).
+        records: its exported chat records (sft.jsonl); each carries the "id" of its example.
+        batches: the fixed API batches.
+        items: the gold test items a round may be scored on (already capped per API); a round keeps
+            those of its `seen` APIs.
+        ratio: replay ratio (0: no replay).
+        seed: replay (and general-record) sampling seed.
+        general_ratio: share of general instruction records in each round's records (0: none).
+        general_path: the general instruction pool.
+    """
+    if len({e.id for e in examples}) < len(examples):
+        raise DataError("examples.jsonl: example ids are not unique; re-run the paraphrase stage")
+    have = {e.api for e in examples}
+    batched = {api for b in batches for api in b}
+    rounds, skipped = [], []
+    for b, batch in enumerate(batches):
+        apis = [api for api in batch if api in have]
+        if not apis:
+            skipped.append(b)
+            continue
+        train = round_training_set(examples, batches, b, ratio, seed)
+        chats = exported_records(train, records)
+        chats += general_records(general_path, len(chats), general_ratio, seed + b)
+        seen = [api for api in seen_apis(batches, b) if api in have]
+        rounds.append(Round(len(rounds) + 1, b, apis, seen, train, chats, [i for i in items if i.api in seen]))
+    if not rounds:
+        raise DataError(f"no example's API is in any continual-learning batch (examples cover {sorted(have)})")
+    return Plan(rounds, skipped, sorted(have - batched))
+
+
+def round_fingerprint(rnd: Round, *context) -> str:
+    """What a finished round must match to be reused: its records and test items, plus `context`
+    (base model, settings, the previous round's fingerprint, ...)."""
+    blob = json.dumps([rnd.records, [i.id for i in rnd.items], *context], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def batch_scores(predictions: list[dict], batches: list[list[str]]) -> dict[str, float]:
+    """Correct % of one round's predictions per batch ("batch <i>", in batch order) and overall ("total")."""
+    index = {api: b for b, batch in enumerate(batches) for api in batch}
+    per_batch: dict[int, list[bool]] = defaultdict(list)
+    for p in predictions:
+        per_batch[index[p["api"]]].append(bool(p["correct"]))
+    pct = lambda xs: round(100 * sum(xs) / len(xs), 1) if xs else 0.0  # noqa: E731
+    out = {f"batch {b}": pct(per_batch[b]) for b in sorted(per_batch)}
+    out["total"] = pct([bool(p["correct"]) for p in predictions])
+    return out

@@ -64,3 +64,63 @@ def test_shipped_batches_cover_every_builtin_api_once():
     for item in load_testset():
         per_api[item.api] = per_api.get(item.api, 0) + 1
     assert all(per_api.get(n, 0) >= 10 for n in names)
+
+
+# ---------------------------------------------------------------- planning the rounds
+def _records(examples):
+    return [{"messages": [{"role": "user", "content": e.query}], "id": e.id, "api": e.api, "kind": "call"}
+            for e in examples] + [{"messages": [], "id": "general/0", "api": None, "kind": "general"}]
+
+
+def _items():
+    return [TestItem(id=f"t-{api}-{i}", api=api, query=f"gold {api} {i}", arguments={})
+            for api in ["a1", "a2", "b1", "b2", "c1"] for i in range(2)]
+
+
+def test_plan_skips_batches_without_data_and_keeps_their_labels():
+    from ste.continual import plan_rounds
+
+    batches = [["a1", "a2"], ["c1"], ["b1", "b2", "z9"]]  # c1 and z9 have no examples
+    examples = [e for e in _examples() if e.api != "a2"]
+    plan = plan_rounds(examples, _records(examples), batches, _items(), ratio=0.1, seed=0)
+    assert plan.skipped == [1] and plan.unbatched == []
+    assert [(r.number, r.batch, r.label, r.name) for r in plan.rounds] == [
+        (1, 0, "round 1 (batch 0)", "round_1"), (2, 2, "round 2 (batch 2)", "round_2")]
+    first, second = plan.rounds
+    assert first.apis == ["a1"] and first.seen == ["a1"] and {i.api for i in first.items} == {"a1"}
+    assert second.apis == ["b1", "b2"] and second.seen == ["a1", "b1", "b2"]
+    assert {i.api for i in second.items} == {"a1", "b1", "b2"}  # no c1 (skipped), no a2 (no data)
+    assert [r["id"] for r in second.records] == [e.id for e in second.examples]  # general records of sft.jsonl dropped
+    assert sum(e.source == "continual_replay" for e in second.examples) == 1  # 10% of a1's 10, rounded up
+
+
+def test_plan_reports_unbatched_apis_and_refuses_stale_exports():
+    from ste.continual import plan_rounds
+    from ste.errors import DataError
+
+    examples = _examples()
+    plan = plan_rounds(examples, _records(examples), [["a1", "a2"]], _items(), 0.0, 0)
+    assert plan.unbatched == ["b1", "b2"] and len(plan.rounds) == 1
+    with pytest.raises(DataError, match="no chat record in sft.jsonl"):
+        plan_rounds(examples, _records(examples)[5:], BATCHES, _items(), 0.0, 0)
+    with pytest.raises(DataError, match="no example.s API is in any continual-learning batch"):
+        plan_rounds(examples, _records(examples), [["c1"]], _items(), 0.0, 0)
+
+
+def test_general_records_are_mixed_in_with_their_ratio(tmp_path):
+    from ste.continual import plan_rounds
+    from ste.io import write_jsonl
+
+    pool = tmp_path / "general.jsonl"
+    write_jsonl(pool, [{"messages": [{"role": "user", "content": f"g{i}"}]} for i in range(50)])
+    examples = _examples()
+    plan = plan_rounds(examples, _records(examples), BATCHES, _items(), 0.0, 0, general_ratio=0.2, general_path=pool)
+    kinds = [r["kind"] for r in plan.rounds[0].records]
+    assert kinds.count("call") == 20 and kinds.count("general") == 5  # 5 of 25 = 20%
+
+
+def test_batch_scores():
+    from ste.continual import batch_scores
+
+    preds = [{"api": "a1", "correct": True}, {"api": "a2", "correct": False}, {"api": "b1", "correct": True}]
+    assert batch_scores(preds, BATCHES) == {"batch 0": 50.0, "batch 1": 100.0, "total": 66.7}
