@@ -1,17 +1,19 @@
-"""python -m flows.orchestrate repro | sweep -S explore.defaults.episodes=2 ... | serve
+"""python -m flows.orchestrate repro [stage ...] [--force] | sweep -S finetune.lr=5e-4 -S finetune.lr=2e-3 | serve
 
 Drives DVC from Prefect so runs can be scheduled and watched in the Prefect UI:
-- `repro`: one `dvc repro` (DVC decides what to skip);
-- `sweep`: queue one `dvc exp run` per -S set, then run the queue;
+- `repro`: one `dvc repro` (DVC decides what to skip), of the whole pipeline or the named stages;
+- `sweep`: queue one `dvc exp run` per -S (a value list such as `-S finetune.lr=1e-4,1e-3` queues one
+  experiment per value), run the queue to the end, fail if any of them failed, show `dvc exp show`;
 - `serve`: a long-running `serve` deployment of `repro` on the cron in params.yaml
   (orchestration.schedule); `make serve` starts it, the UI at http://127.0.0.1:4200 runs it.
+DVC always reads params.yaml; `--params` here only names the file whose schedule `serve` uses.
 """
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 import sys
-import time
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -19,19 +21,24 @@ from prefect.cache_policies import NO_CACHE
 from flows.common import run_cli, stage_parser
 from ste.config import load_params
 
+_QUEUED = re.compile(r"Queued experiment '([^']+)'")
+
 
 @task(cache_policy=NO_CACHE)
 def dvc(args: list[str]) -> str:
-    """Run one dvc command, streaming its output to the Prefect log; fail on a non-zero exit."""
+    """Run one dvc command, streaming its output line by line to the Prefect log; fail on a non-zero exit."""
     cmd = [sys.executable, "-m", "dvc", *args]
     logger = get_run_logger()
     logger.info("$ %s", shlex.join(cmd))
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    for line in (proc.stdout + proc.stderr).splitlines()[-200:]:
-        logger.info(line)
+    lines = []
+    # One merged stream, read as it comes: a repro of several hours shows its progress in the UI while it runs.
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            logger.info(lines[-1])
     if proc.returncode:
         raise RuntimeError(f"{shlex.join(cmd)} exited {proc.returncode}")
-    return proc.stdout
+    return "\n".join(lines)
 
 
 @flow(name="dvc-repro")
@@ -42,28 +49,38 @@ def repro_flow(targets: list[str] | None = None, force: bool = False) -> str:
 
 @flow(name="dvc-sweep")
 def sweep_flow(sets: list[list[str]], jobs: int = 1) -> str:
-    """Queue one experiment per list of `-S key=value` overrides, run the queue, show the table."""
+    """Queue one experiment per list of `-S key=value` overrides, run the queue, return the results table."""
+    queued = []
     for overrides in sets:
-        dvc(["exp", "run", "--queue", *[a for s in overrides for a in ("-S", s)]])
-    dvc(["queue", "start", "--jobs", str(jobs)])
-    while any(w in dvc(["queue", "status"]) for w in ("Queued", "Running")):
-        time.sleep(10)
+        queued += _QUEUED.findall(dvc(["exp", "run", "--queue", *[a for s in overrides for a in ("-S", s)]]))
+    try:
+        dvc(["exp", "run", "--run-all", "--jobs", str(jobs)])  # returns when the queue is empty
+    finally:
+        dvc(["queue", "stop"])  # else the idle queue workers outlive the sweep
+    status = dvc(["queue", "status"])
+    failed = [name for name in queued if re.search(rf"\b{re.escape(name)}\b.*\bFailed\b", status)]
+    if failed:
+        raise RuntimeError(f"experiments {', '.join(failed)} failed; see `dvc queue logs <name>`")
     return dvc(["exp", "show", "--no-pager", "--md"])
 
 
 def main() -> None:
     parser = stage_parser(__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("repro")
+    repro = sub.add_parser("repro")
+    repro.add_argument("targets", nargs="*", help="stages or dvc.yaml paths (default: the whole pipeline)")
+    repro.add_argument("--force", action="store_true", help="re-run even the stages that are up to date")
     sweep = sub.add_parser("sweep")
-    sweep.add_argument("-S", dest="sets", action="append", default=[], help="key=value, one experiment each")
+    sweep.add_argument("-S", dest="sets", action="append", required=True,
+                       help="key=value (or key=v1,v2 for one experiment per value); repeatable")
+    sweep.add_argument("--jobs", type=int, default=1, help="experiments run at once")
     sub.add_parser("serve")
     args = parser.parse_args()
-    params = load_params(args.params)
+    params = load_params(args.params)  # a bad params.yaml stops here, before DVC starts anything
     if args.command == "repro":
-        repro_flow()
+        repro_flow(args.targets, args.force)
     elif args.command == "sweep":
-        sweep_flow([[s] for s in args.sets])
+        print(sweep_flow([[s] for s in args.sets], args.jobs))
     else:
         repro_flow.serve(name="ste-nightly", cron=params.orchestration.schedule)
 
