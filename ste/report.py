@@ -7,7 +7,7 @@ from pathlib import Path
 METRICS = [("well_formed", "Well-formed"), ("api_match", "API match"), ("correct", "Correct"),
            ("executable", "Executable")]
 EXPLORE_STATS = [("trials", "Trials"), ("solved_rate", "Solved"), ("unique_query_rate", "Unique queries"),
-                 ("calls", "Calls"), ("tokens", "Tokens"), ("wall_s", "Wall (s)")]
+                 ("calls", "Calls"), ("tokens", "Tokens"), ("run_wall_s", "Wall (s)")]
 
 
 def _load(path: Path) -> dict:
@@ -25,11 +25,15 @@ def _pct(v) -> str:
     return "–" if v is None else f"{100 * v:.1f}"
 
 
-def _num(v) -> str:
+def _stat(stats: dict, key: str) -> str:
+    """One exploration figure: rates as percentages, seconds with a decimal, counts whole."""
+    v = _tokens(stats) if key == "tokens" else stats.get(key)
     if v is None:
         return "–"
-    if isinstance(v, float) and v <= 1.0 and v >= 0.0:
+    if key.endswith("_rate"):
         return f"{100 * v:.0f}%"
+    if key.endswith("_s"):
+        return f"{v:,.1f}"
     return f"{v:,.0f}" if isinstance(v, (int, float)) else str(v)
 
 
@@ -49,12 +53,15 @@ def markdown(data: dict, modes: list[str]) -> str:
               "|" + "---|" * (len(EXPLORE_STATS) + 1)]
     for name, row in data["configs"].items():
         stats = row["explore"]
-        cells = [_num(stats.get(k)) if k != "tokens" else _num(_tokens(stats)) for k, _ in EXPLORE_STATS]
+        cells = [_stat(stats, k) for k, _ in EXPLORE_STATS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def _tokens(stats: dict):
+    """LLM tokens of the run: the explore summary's prompt + completion counts."""
+    if "prompt_tokens" in stats:
+        return stats["prompt_tokens"] + stats.get("completion_tokens", 0)
     tok = stats.get("tokens")
     if isinstance(tok, dict):
         return sum(v for v in tok.values() if isinstance(v, (int, float)))
