@@ -1,14 +1,15 @@
 """python -m flows.pipeline --config full        (or --all)
 
 The whole STE DAG in one Prefect flow, outside DVC: explore -> filter -> paraphrase ->
-fine-tune -> evaluate -> report, with the same artifact paths as dvc.yaml. DVC (`dvc repro`)
-is the way to run it incrementally; this flow is for a one-off run from Python or the UI.
+fine-tune -> evaluate (-> continual learning) -> report, with the same artifact paths as dvc.yaml.
+DVC (`dvc repro`) is the way to run it incrementally; this flow is for a one-off run from Python or the UI.
 """
 from __future__ import annotations
 
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
+from flows.continual import continual_flow
 from flows.evaluate import evaluate_flow
 from flows.explore import explore_flow
 from flows.filter import filter_flow
@@ -31,6 +32,11 @@ def pipeline_flow(configs: list[str] | None = None, params_path: str = "params.y
         finetune_flow(c, f"data/paraphrase/{c}/sft.jsonl", f"models/{c}", params_path)
         evaluate_flow(["icl", "finetuned"], f"data/eval/{c}", f"metrics/{c}.json", c,
                       f"data/paraphrase/{c}/demos.jsonl", f"models/{c}/adapter", params_path)
+    if params.continual.config in configs:  # continual learning reuses that config's export
+        for s in params.continual.settings:
+            continual_flow(s, f"data/paraphrase/{params.continual.config}", f"models/continual/{s}",
+                           f"data/eval/continual/{s}", f"metrics/continual/{s}.csv", f"metrics/continual/{s}.json",
+                           params_path)
     return report_flow("reports", params_path)
 
 

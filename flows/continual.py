@@ -1,0 +1,51 @@
+"""python -m flows.continual --setting replay --data data/paraphrase/full --out models/continual/replay \
+    --predictions data/eval/continual/replay --table metrics/continual/replay.csv --metrics metrics/continual/replay.json
+
+Continual learning with experience replay as a Prefect flow: one task per round. Round k fine-tunes on
+the exported records of API batch k plus a replay sample of every earlier batch (continual.settings
+names the ratio), starting from the previous round's adapter (continual.start_from), then scores the
+test items of every API seen so far. Batches with no explored API are skipped. Nothing is explored
+again: the data is continual.config's export. A re-run reuses every round that already finished.
+"""
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.common import run_cli, stage_parser
+from ste.config import load_params
+from ste.errors import ConfigError
+from tasks.continual import plan_continual, run_round, write_tables
+
+
+@flow(name="continual")
+def continual_flow(setting: str, data: str, out: str, predictions: str, table: str, metrics: str,
+                   params_path: str = "params.yaml") -> dict:
+    """Run the rounds in order, each from the previous one's weights; write the round x batch table."""
+    params = load_params(params_path)
+    plan = plan_continual(params, setting, data)
+    results, previous = [], None
+    for rnd in plan.rounds:
+        previous = run_round(params, setting, rnd, previous, out, predictions)
+        results.append(previous)
+    return write_tables(plan, results, out, predictions, table, metrics)
+
+
+def main() -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--setting", required=True, help="a name in continual.settings (its replay ratio)")
+    parser.add_argument("--data", required=True, help="the reused config's export (examples.jsonl, sft.jsonl)")
+    parser.add_argument("--out", required=True, help="receives round_<k>/ (adapter, summary.json, metrics.json)")
+    parser.add_argument("--predictions", required=True, help="receives round_<k>/predictions.jsonl")
+    parser.add_argument("--table", required=True, help="the round x batch CSV")
+    parser.add_argument("--metrics", required=True, help="the DVC metrics file to write")
+    args = parser.parse_args()
+    params = load_params(args.params)
+    params.continual.replay_ratio(args.setting)
+    params.explore.resolve(params.continual.config)
+    if params.llm.roles.student.backend != "local":
+        raise ConfigError("params.yaml: llm.roles.student: continual learning fine-tunes, so it needs a local student")
+    continual_flow(args.setting, args.data, args.out, args.predictions, args.table, args.metrics, args.params)
+
+
+if __name__ == "__main__":
+    run_cli(main)
