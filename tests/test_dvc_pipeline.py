@@ -9,6 +9,7 @@ then check what a user relies on: every declared output exists; a fine-tuning ch
 stages downstream of fine-tuning; a second repro runs nothing; a collaborator who clones and
 `dvc pull`s gets identical artifacts with nothing to re-run; a queued experiment sweep
 (`python -m flows.orchestrate sweep`) runs from the committed state and leaves the workspace alone.
+Fast checks: params.yaml and params-paper.yaml validate and hold every key the stages list.
 """
 from __future__ import annotations
 
