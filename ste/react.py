@@ -172,21 +172,31 @@ def _loads(block: str) -> tuple[Any, str | None]:
     except ValueError as err:  # NaN/Infinity, or an integer with too many digits
         msg = str(err)
         return None, "a number has too many digits." if "digits" in msg else f"{msg.splitlines()[0][:120]}."
-    if not _finite(obj):
-        return None, "numbers must be finite (this one overflows)."
-    return obj, None
+    return (None, problem) if (problem := _bad_value(obj)) else (obj, None)
 
 
-def _finite(value: Any) -> bool:
+def _bad_value(value: Any) -> str | None:
+    """Why a parsed value cannot be used as arguments: an overflowing number, or a string no file can hold."""
     stack = [value]
     while stack:
         v = stack.pop()
         if isinstance(v, float) and not math.isfinite(v):
-            return False
+            return "numbers must be finite (this one overflows)."
+        if isinstance(v, str) and not _encodable(v):
+            return "a string holds an invalid \\u escape (a lone surrogate)."
         if isinstance(v, dict):
             stack.extend(v.values())
+            stack.extend(v.keys())
         elif isinstance(v, list):
             stack.extend(v)
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # "\\ud800" in JSON decodes to a lone surrogate
+        return False
     return True
 
 

@@ -131,8 +131,7 @@ class OpenAPIToolSource(ToolSource):
         source, base = self.source, self.base_url
 
         def call(**arguments: Any) -> Any:
-            url = base.rstrip("/") + re.sub(
-                r"\{([^}]+)\}", lambda m: quote(str(arguments.get(m.group(1), "")), safe=""), path)
+            url = base.rstrip("/") + re.sub(r"\{([^}]+)\}", lambda m: _segment(arguments.get(m.group(1), "")), path)
             host = httpx.URL(url).host
             if host not in source.allowed_hosts:
                 raise PermissionError(f"host {host!r} is not in allowed_hosts ({', '.join(source.allowed_hosts)})")
@@ -207,6 +206,12 @@ def _tool_name(text: str) -> str:
     """A snake_case tool name from an operationId or "method_path"."""
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
     return re.sub(r"[^0-9a-zA-Z]+", "_", snake).strip("_").lower() or "operation"
+
+
+def _segment(value: Any) -> str:
+    """A path parameter as one URL segment: "/" and friends escaped, and "." or ".." never read as a step up."""
+    text = quote(str(value), safe="")
+    return text.replace(".", "%2E") if text in (".", "..") else text
 
 
 def _plain(value: Any) -> Any:

@@ -13,6 +13,9 @@ from ste.tools.base import Tool
 # Unit names are short words and symbols; anything else (code, giant exponents) is refused before pint sees it.
 _UNIT_TEXT = re.compile(r"^[A-Za-z_ °µΩ/*.^0-9-]{1,40}$")
 _EXPONENT = re.compile(r"(\*\*|\^)\s*-?(\d+)")
+# A power of a number ("9**9") or a power of a power ("m**9**9") is arithmetic, not a unit: pint would compute
+# it exactly, in C, holding the GIL for hours ("9**9**9**9"), which no per-call timeout can stop.
+_ARITHMETIC_POWER = re.compile(r"(?:^|[^A-Za-z_°µΩ\s])\s*(?:\*\*|\^)|(?:\*\*|\^)\s*-?\d*\s*(?:\*\*|\^)")
 
 COMMON_UNITS: dict[str, list[str]] = {
     "length": ["millimeter", "centimeter", "meter", "kilometer", "inch", "foot", "yard", "mile", "nautical_mile"],
@@ -40,8 +43,8 @@ def _parse_unit(text: str) -> pint.Unit:
     cleaned = " ".join(text.strip().split())
     if not _UNIT_TEXT.match(cleaned):
         raise ValueError(f"{text[:40]!r} is not a unit name; use a name or symbol such as those list_units returns")
-    if any(int(e) > 12 for _, e in _EXPONENT.findall(cleaned)):
-        raise ValueError("unit exponents above 12 are not supported")
+    if any(int(e) > 12 for _, e in _EXPONENT.findall(cleaned)) or _ARITHMETIC_POWER.search(cleaned):
+        raise ValueError("unit exponents above 12, and powers of numbers or of powers, are not supported")
     cleaned = re.sub(r"^degrees? (?=[a-zA-Z])", "degree_", cleaned)
     for candidate in (cleaned, cleaned.lower(), cleaned.replace(" ", "_"), cleaned.lower().replace(" ", "_")):
         try:
