@@ -269,5 +269,16 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        raise ConfigError(f"{path}: not valid YAML{_yaml_problem(err)}") from None
     return parse_params(data, str(path))
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """' at line L, column C: problem (context)' on one line (PyYAML's own text spans several)."""
+    mark = getattr(err, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    context, start = getattr(err, "context", None), getattr(err, "context_mark", None)
+    if context and start:
+        context += f" from line {start.line + 1}, column {start.column + 1}"
+    return f"{where}: {problem}" + (f" ({context})" if context else "")

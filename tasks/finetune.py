@@ -21,7 +21,7 @@ def finetune_stage(params: Params, data_path: str, out_dir: str, run_name: str) 
     if not records:
         raise DataError(f"{data_path}: no fine-tuning records (did filtering keep any trial?)")
     checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / run_name
-    summary = finetune(resolve_model_dir(spec.model, params.llm.models_dir), records, params.finetune,
-                       Path(out_dir), checkpoints)
+    base = resolve_model_dir(spec.model, params.llm.models_dir, key="llm.roles.student.model")
+    summary = finetune(base, records, params.finetune, Path(out_dir), checkpoints)
     write_json(Path(out_dir) / "summary.json", summary)
     return summary

@@ -16,7 +16,8 @@ def _local_model(spec: LLMSpec, llm: LLMSection) -> ChatModel:
     from ste.llm.embedded import resolve_model_dir
     from ste.llm.local import LocalChatModel  # heavy (torch, transformers): only when a role runs locally
 
-    model_dir = resolve_model_dir(spec.model, llm.models_dir)
+    role = next((name for name, s in llm.roles if s is spec), None)  # to name the key in an error
+    model_dir = resolve_model_dir(spec.model, llm.models_dir, key=role and f"llm.roles.{role}.model")
     key = (model_dir.resolve(), spec.use_constraints)
     with _LOCAL_LOCK:
         if key not in _LOCAL:

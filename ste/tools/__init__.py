@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ste.config import ToolsSection
+from ste.errors import ConfigError
 from ste.tools.base import Registry, Tool, ToolResult, ToolSource
 from ste.tools.builtin import builtin_tools
 
@@ -13,6 +14,9 @@ def build_registry(section: ToolsSection) -> Registry:
     from ste.tools.openapi import OpenAPIToolSource  # httpx only when asked for
 
     tools: list[Tool] = builtin_tools(section.today)
-    for source in section.openapi:
-        tools.extend(OpenAPIToolSource(source).tools())
+    for i, source in enumerate(section.openapi):
+        try:
+            tools.extend(OpenAPIToolSource(source).tools())
+        except ConfigError as err:  # name the params.yaml entry too, not only the spec's file or URL
+            raise ConfigError(f"params.yaml: tools.openapi[{i}].spec: {err}") from None
     return Registry(tools, timeout_s=section.timeout_s, max_output_chars=section.max_output_chars)
