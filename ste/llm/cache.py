@@ -6,6 +6,7 @@ entry that cannot be read is a miss and is written again.
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -99,9 +100,18 @@ class CachedChatModel(ChatModel):
             else:
                 results[i] = self._hit(r)
         if todo:
-            replies = await self.inner.achat_many([batch[idx[0]] for idx in todo.values()], decoding)
+            asks = [batch[idx[0]] for idx in todo.values()]
+            if type(self.inner).achat_many is ChatModel.achat_many:
+                # Nothing to batch (a server backend): store each reply as it arrives, so a crash midway
+                # loses none of the replies already paid for.
+                async def one(key: str, messages: list[Message]) -> Completion:
+                    return self._miss(key, await self.inner.achat(messages, decoding))
+
+                replies = await asyncio.gather(*(one(k, m) for k, m in zip(todo, asks)))
+            else:
+                replies = [self._miss(k, c) for k, c in zip(todo, await self.inner.achat_many(asks, decoding))]
             for (k, idx), c in zip(todo.items(), replies):
-                results[idx[0]] = self._miss(k, c)
+                results[idx[0]] = c
                 for i in idx[1:]:
                     results[i] = self._hit(dataclasses.replace(c, cached=True, retries=0))
         return results  # type: ignore[return-value]
