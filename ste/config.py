@@ -161,6 +161,7 @@ class FinetuneSection(Strict):
     max_length: int = Field(768, ge=32)
     seed: int = 0
     merge: bool = False  # also write a merged full model
+    checkpoint_every: int = Field(50, ge=1)  # optimizer steps between resumable checkpoints
 
 
 Mode = Literal["baseline", "icl", "finetuned"]

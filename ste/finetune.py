@@ -114,7 +114,8 @@ def _trainable(model) -> dict[str, torch.Tensor]:
 def _fingerprint(model_dir: Path, records: list[dict], settings: FinetuneSection,
                  init_adapter: Path | None = None) -> str:
     """What a checkpoint must match to be resumed: same base (and starting adapter), data and settings."""
-    blob = json.dumps([str(Path(model_dir).resolve()), records, settings.model_dump()], sort_keys=True, default=str)
+    fixed = settings.model_dump(exclude={"checkpoint_every"})  # how often to save does not change the result
+    blob = json.dumps([str(Path(model_dir).resolve()), records, fixed], sort_keys=True, default=str)
     h = hashlib.sha256(blob.encode())
     if init_adapter is not None:
         h.update(_adapter_key(model_dir, init_adapter).encode())
@@ -158,7 +159,7 @@ def finetune(
     checkpoint_dir: Path,
     *,
     max_steps: int | None = None,
-    checkpoint_every: int = 50,
+    checkpoint_every: int | None = None,
     init_adapter: Path | None = None,
 ) -> dict[str, Any]:
     """Train the student on chat records and write the result to `out_dir`.
@@ -171,7 +172,7 @@ def finetune(
         checkpoint_dir: where the resumable checkpoint lives (keep it out of DVC outputs).
         max_steps: stop after this many optimizer steps in all (a time box); the checkpoint is kept,
             nothing is written to `out_dir`, and the next call continues.
-        checkpoint_every: optimizer steps between checkpoints.
+        checkpoint_every: optimizer steps between checkpoints (default: `settings.checkpoint_every`).
         init_adapter: a LoRA adapter folder to continue training (continual learning) instead of a
             fresh adapter; its LoRA shape (r, alpha, target modules) wins over `settings`.
 
@@ -227,6 +228,7 @@ def finetune(
         start, history = state["step"], state["history"]
         log.info("resuming from %s at step %d of %d", ckpt_path, start, total)
     stop = total if max_steps is None else min(total, max_steps)
+    checkpoint_every = checkpoint_every or settings.checkpoint_every
 
     model.train()
     for step in range(start, stop):
