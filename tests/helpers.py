@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +234,61 @@ def run_flow(module: str, *args: str | Path, env: dict | None = None, timeout: f
     if check and proc.returncode != 0:
         raise AssertionError(f"flows.{module} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     return proc
+
+
+def stable(value):
+    """A summary without what depends on the clock or on server faults (wall times, retry counts)."""
+    if isinstance(value, dict):
+        return {k: stable(v) for k, v in value.items() if not any(w in k for w in ("wall", "retries", "resumed"))}
+    if isinstance(value, list):
+        return [stable(v) for v in value]
+    return value
+
+
+def drain_prefect_workers() -> None:
+    """Send the logs and events that flows run in this process left queued.
+
+    Call it after in-process flows: otherwise Prefect's background workers hold them until exit, when the
+    session's server is already gone, and the exit stalls on their retries.
+    """
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        worker.drain_all(timeout=30, at_exit=False)
+
+
+def run_stages_in_process(folder: Path, overrides: dict, *, stub: dict | None = None, **role) -> dict[str, Counter]:
+    """explore -> filter -> paraphrase (config "full") with the real flows in this process, each stage against
+    a fresh stub answering with `react_responder`; outputs under folder/<stage>, the LLM cache in folder/cache.
+
+    Args:
+        folder: where params.yaml, the cache and the three output folders go.
+        overrides: merged into `small_params`.
+        stub: `serve_stub` arguments (faults, delays) for every stage's stub.
+        role: `stub_role` settings for every role (timeout_s, max_retries, ...).
+
+    Returns:
+        The outcomes each stage's stub served ("ok", "429", ...). Needs the `prefect_env` fixture.
+    """
+    from flows.explore import explore_flow
+    from flows.filter import filter_flow
+    from flows.paraphrase import paraphrase_flow
+
+    from tests.openai_stub import serve_stub
+
+    out = {s: str(folder / s) for s in ("explore", "filter", "paraphrase")}
+    stages = {
+        "explore": lambda params: explore_flow("full", out["explore"], params),
+        "filter": lambda params: filter_flow(f"{out['explore']}/trials.jsonl", out["filter"], params),
+        "paraphrase": lambda params: paraphrase_flow("full", f"{out['filter']}/kept.jsonl", out["paraphrase"], params),
+    }
+    outcomes = {}
+    for name, run in stages.items():
+        with serve_stub(react_responder, **(stub or {})) as url:
+            run(str(write_params(folder / "params.yaml", small_params(url, folder / "cache", overrides, **role))))
+            outcomes[name] = Counter(url.stats.outcomes)
+    return outcomes
 
 
 def tree_digest(folder: str | Path) -> dict[str, str]:

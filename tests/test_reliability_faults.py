@@ -24,8 +24,9 @@ from ste.schemas import Trial
 from ste.tools.base import Registry, Tool
 from ste.tools.openapi import OpenAPIToolSource
 from tests.fakes import ScriptedChatModel
-from tests.helpers import jsonl_rows, react_responder, small_params, tree_digest, write_params
-from tests.openai_stub import FAULTS, serve_stub
+from tests.helpers import (drain_prefect_workers, jsonl_rows, react_responder, run_stages_in_process, stable,
+                           tree_digest)
+from tests.openai_stub import FAULTS
 
 APIS = ["convert_units", "get_country_capital", "get_airport_by_code"]
 RUN = {"explore": {"defaults": {"apis": APIS, "episodes": 2, "trials_per_episode": 2}},
@@ -33,53 +34,14 @@ RUN = {"explore": {"defaults": {"apis": APIS, "episodes": 2, "trials_per_episode
 VOLATILE = ("wall_s", "llm_retries")  # what depends on the clock or on the faults, not on the replies
 
 
-def _stable(value):
-    """A summary without its timing and retry counts."""
-    if isinstance(value, dict):
-        return {k: _stable(v) for k, v in value.items() if not any(w in k for w in ("wall", "retries"))}
-    if isinstance(value, list):
-        return [_stable(v) for v in value]
-    return value
-
-
 @pytest.fixture
 def in_process_flows(prefect_env):
-    """Flows run in this process; their queued logs and events are sent before the test ends.
-
-    Otherwise they wait in Prefect's background workers until exit, after the session's server is gone,
-    and the exit stalls on their retries.
-    """
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
     yield
-    for worker in (APILogWorker, EventsWorker):
-        worker.drain_all(timeout=30, at_exit=False)
+    drain_prefect_workers()
 
 
 def _run_stages(folder: Path, **faults) -> dict[str, Counter]:
-    """explore -> filter -> paraphrase with the real flows in this process, each against a fresh stub.
-
-    Returns:
-        The outcomes each stage's stub served ("ok", "429", ...).
-    """
-    from flows.explore import explore_flow
-    from flows.filter import filter_flow
-    from flows.paraphrase import paraphrase_flow
-
-    out = {s: str(folder / s) for s in ("explore", "filter", "paraphrase")}
-    stages = {
-        "explore": lambda params: explore_flow("full", out["explore"], params),
-        "filter": lambda params: filter_flow(f"{out['explore']}/trials.jsonl", out["filter"], params),
-        "paraphrase": lambda params: paraphrase_flow("full", f"{out['filter']}/kept.jsonl", out["paraphrase"], params),
-    }
-    outcomes = {}
-    for name, run in stages.items():
-        with serve_stub(react_responder, **faults) as url:
-            run(str(write_params(folder / "params.yaml", small_params(
-                url, folder / "cache", RUN, timeout_s=1.0, max_retries=8))))
-            outcomes[name] = Counter(url.stats.outcomes)
-    return outcomes
+    return run_stages_in_process(folder, RUN, timeout_s=1.0, max_retries=8, stub=faults)
 
 
 def _summary(folder: Path, stage: str) -> dict:
@@ -105,7 +67,7 @@ def test_llm_faults_change_nothing_but_the_retry_counts(tmp_path, in_process_flo
     assert len(read_jsonl(clean / "explore/trials.jsonl", Trial)) == 12
     # ... the same summaries but for the retries, which each stage reports: one per fault it met.
     for stage, n in faults.items():
-        assert _stable(_summary(faulty, stage)) == _stable(_summary(clean, stage))
+        assert stable(_summary(faulty, stage)) == stable(_summary(clean, stage))
         assert _summary(clean, stage)["llm_retries"] == 0
         assert _summary(faulty, stage)["llm_retries"] == n > 0, stage
     per_api = _summary(faulty, "explore")["per_api"]
