@@ -9,6 +9,8 @@ export DO_NOT_TRACK := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# torch's OpenMP threads spin while waiting: on a shared 2-core machine that made generation 3-4x slower.
+export OMP_WAIT_POLICY := PASSIVE
 # dvc.yaml runs `python -m flows...`: the venv's python.
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 

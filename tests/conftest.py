@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# Before torch is imported: spinning OpenMP threads made torch 3-4x slower on a shared 2-core machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = Path(os.environ.get("STE_TEST_MODELS_DIR", ROOT / ".cache" / "models"))
 
