@@ -46,7 +46,10 @@ def explore_apis(config: str, out: str, params_path: str) -> dict:
     plan = start_explore(params, config, out)
     futures = [explore_api.with_options(task_run_name=f"explore-{api}").submit(params, plan, api)
                for api in plan.apis]
-    wait(futures)
+    wait(futures)  # every API runs to its end (its part is kept) before a failure is reported
+    for future in futures:
+        if future.state.is_failed():
+            future.result()  # raises that API's own error (e.g. a rejected API key), not "trials missing"
     return finish_explore(plan)
 
 
