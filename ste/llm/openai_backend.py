@@ -12,6 +12,7 @@ import random
 import weakref
 
 import openai
+from openai.types.chat import ChatCompletion
 from pydantic import SecretStr
 
 from ste.config import LLMSpec
@@ -125,7 +126,7 @@ class OpenAIChatModel(ChatModel):
         if decoding.seed is not None:
             kwargs["seed"] = decoding.seed
         if self.spec.use_constraints and decoding.constraint:
-            kwargs["extra_body"] = {"guided_regex": decoding.constraint}  # vLLM's structured decoding
+            kwargs["guided_regex"] = decoding.constraint  # vLLM's structured decoding
         return kwargs
 
     def _wait_s(self, attempt: int, err: Exception) -> float:
@@ -140,7 +141,9 @@ class OpenAIChatModel(ChatModel):
         for attempt in range(self.spec.max_retries + 1):
             try:
                 async with limit:
-                    response = await client.chat.completions.create(**kwargs)
+                    # The JSON body as is: the SDK's typed `create` spends ~4 ms of CPU per request
+                    # transforming arguments, which caps a single process at a few hundred requests/s.
+                    response = await client.post("/chat/completions", body=kwargs, cast_to=ChatCompletion)
                 break
             except openai.OpenAIError as err:
                 kind = _error_kind(err)
