@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from ste.config import FinetuneSection
 from ste.errors import ConfigError, DataError
-from ste.io import atomic_write_text, write_json
+from ste.io import atomic_write_dir, atomic_write_text, write_json
 from ste.llm.embedded import convert_once
 
 log = logging.getLogger(__name__)
@@ -273,14 +273,17 @@ def finetune(
 
 def _write_outputs(model, tok, model_dir: Path, settings: FinetuneSection, out_dir: Path, history: list,
                    init_adapter: Path | None) -> None:
-    target = out_dir / ("adapter" if settings.method == "lora" else "model")
-    model.save_pretrained(target)
-    tok.save_pretrained(target)
-    write_json(target / "params.json", {"base_model": str(model_dir),
-                                        "init_adapter": str(init_adapter) if init_adapter else None,
-                                        **settings.model_dump()})
+    def save(folder: Path) -> None:
+        model.save_pretrained(folder)
+        tok.save_pretrained(folder)
+        write_json(folder / "params.json", {"base_model": str(model_dir),
+                                            "init_adapter": str(init_adapter) if init_adapter else None,
+                                            **settings.model_dump()})
+
+    # Each folder appears whole or not at all: the evaluate stage must never load half an adapter.
+    atomic_write_dir(out_dir / ("adapter" if settings.method == "lora" else "model"), save)
     if settings.merge and settings.method == "lora":
-        _save_merged(model, tok, out_dir / "merged")
+        atomic_write_dir(out_dir / "merged", lambda folder: _save_merged(model, tok, folder))
     text = io.StringIO()
     csv.writer(text, lineterminator="\n").writerows([["step", "epoch", "loss"], *history])
     atomic_write_text(out_dir / "loss.csv", text.getvalue())

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,6 +29,27 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_dir(target: str | Path, fill: Callable[[Path], None]) -> None:
+    """Let `fill(folder)` write a hidden temporary folder beside `target`, then swap it in for `target`.
+
+    A crash leaves the previous `target` (or none) and a hidden `.<name>.*.tmp` folder, never a half-written
+    `target` for the next stage to load.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    old = target.with_name(f".{target.name}.old")
+    try:
+        fill(tmp)
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_json(path: str | Path, obj: Any) -> None:

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,8 +20,6 @@ import pytest
 from tests.helpers import (ROOT, drain_prefect_workers, flow_command, jsonl_rows, react_responder, run_flow,
                            run_stages_in_process, small_params, stable, tree_digest, write_params)
 from tests.openai_stub import serve_stub
-
-pytestmark = pytest.mark.slow
 
 RUN = {"explore": {"defaults": {"apis": ["convert_units", "get_country_capital", "get_airport_by_code"],
                                 "episodes": 2, "trials_per_episode": 2}},
@@ -89,6 +88,7 @@ def _params(tmp_path: Path, url) -> Path:
     return write_params(tmp_path / "params.yaml", small_params(url, tmp_path / "cache", RUN, **ROLE))
 
 
+@pytest.mark.slow
 def test_explore_killed_midway_resumes_to_the_same_trials(tmp_path, reference, prefect_env):
     out = tmp_path / "explore"
     paced = Paced(0.15)
@@ -109,6 +109,7 @@ def test_explore_killed_midway_resumes_to_the_same_trials(tmp_path, reference, p
     assert _leftovers(out) == [] and not (out / "parts").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["filter", "paraphrase"])
 def test_filter_and_paraphrase_killed_midway_finish_the_same(tmp_path, reference, prefect_env, stage):
     out = tmp_path / stage
@@ -141,6 +142,7 @@ def test_filter_and_paraphrase_killed_midway_finish_the_same(tmp_path, reference
     assert asked > 4 and asked_again == asked - 2
 
 
+@pytest.mark.slow
 def test_finetune_killed_midway_resumes_to_the_same_adapter(tmp_path, reference, prefect_env, tiny_model_dir):
     import torch
     from safetensors.torch import load_file
@@ -182,3 +184,31 @@ def test_finetune_killed_midway_resumes_to_the_same_adapter(tmp_path, reference,
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     assert (whole / "out" / "loss.csv").read_text() == (out / "loss.csv").read_text()
     assert _leftovers(out) == []
+
+
+def test_a_folder_killed_while_written_is_never_half_there(tmp_path):
+    """The fine-tuned adapter is written with atomic_write_dir: kill -9 inside it, the old folder stays whole."""
+    target = tmp_path / "adapter"
+    target.mkdir()
+    (target / "weights").write_text("old")
+    code = (f"import os, signal; from pathlib import Path; from ste.io import atomic_write_dir\n"
+            f"def fill(folder):\n"
+            f"    (folder / 'weights').write_text('new, half written')\n"
+            f"    os.kill(os.getpid(), signal.SIGKILL)\n"
+            f"atomic_write_dir(Path({str(target)!r}), fill)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert (target / "weights").read_text() == "old" and sorted(p.name for p in target.iterdir()) == ["weights"]
+    assert all(p.name.startswith(".adapter.") for p in tmp_path.iterdir() if p != target)  # hidden leftovers only
+
+    from ste.io import atomic_write_dir
+
+    def broken(folder: Path) -> None:
+        (folder / "weights").write_text("partial")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        atomic_write_dir(target, broken)
+    assert (target / "weights").read_text() == "old"
+    atomic_write_dir(target, lambda folder: (folder / "weights").write_text("new"))
+    assert (target / "weights").read_text() == "new" and sorted(p.name for p in target.iterdir()) == ["weights"]
