@@ -190,3 +190,60 @@ def test_trials_record_tool_faults_and_the_stage_finishes(tmp_path, release):
     statuses = Counter(turn.status for t in trials for turn in t.turns if turn.action)
     assert summary["call_statuses"] == dict(sorted(statuses.items()))
     assert statuses["timeout"] == 2 and statuses["error"] >= 2 * 8
+
+
+# ------------------------------------------------------------------ an LLM server that trickles its reply
+def _trickle_server() -> tuple[socket.socket, threading.Event]:
+    """Answers every request with a valid chat completion, one byte every 0.1 s (each read is quick)."""
+    body = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "slowly " * 20}, "finish_reason": "stop"}]}).encode()
+    head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n").encode()
+    listener, stop = socket.socket(), threading.Event()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            conn.sendall(head)
+            for i in range(len(body)):
+                if stop.wait(0.1):
+                    return
+                try:
+                    conn.sendall(body[i:i + 1])
+                except OSError:
+                    return
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener, stop
+
+
+def test_a_reply_trickling_in_byte_by_byte_is_cut_at_the_timeout():
+    """httpx's timeout bounds each read; the backend bounds the whole request, so a trickle cannot stall a stage."""
+    from ste.config import LLMSpec
+    from ste.errors import LLMError
+    from ste.llm.openai_backend import OpenAIChatModel
+
+    listener, stop = _trickle_server()
+    try:
+        port = listener.getsockname()[1]
+        spec = LLMSpec(backend="openai", model="m", base_url=f"http://127.0.0.1:{port}/v1", timeout_s=0.5,
+                       max_retries=1)
+        model = OpenAIChatModel(spec, backoff_s=0.01)
+        start = time.monotonic()
+        with pytest.raises(LLMError, match="timeout.*gave up after 2 tries"):
+            model.chat([{"role": "user", "content": "hi"}])
+        assert time.monotonic() - start < 3  # the whole reply would take over 20 s
+        assert model.usage.errors == {"timeout": 2} and model.usage.retries == 1
+    finally:
+        stop.set()
+        listener.close()

@@ -26,7 +26,7 @@ RETRY_STATUS = {408, 409, 429}
 
 def _error_kind(err: Exception) -> str:
     """A short name for an error, used in `usage.errors`."""
-    if isinstance(err, openai.APITimeoutError):
+    if isinstance(err, (openai.APITimeoutError, TimeoutError)):
         return "timeout"
     if isinstance(err, openai.APIConnectionError):
         return "connection"
@@ -36,7 +36,7 @@ def _error_kind(err: Exception) -> str:
 
 
 def _retryable(err: Exception) -> bool:
-    if isinstance(err, openai.APIConnectionError):  # includes timeouts
+    if isinstance(err, (openai.APIConnectionError, TimeoutError)):  # includes timeouts
         return True
     if isinstance(err, openai.APIStatusError):
         return err.status_code in RETRY_STATUS or err.status_code >= 500
@@ -143,9 +143,12 @@ class OpenAIChatModel(ChatModel):
                 async with limit:
                     # The JSON body as is: the SDK's typed `create` spends ~4 ms of CPU per request
                     # transforming arguments, which caps a single process at a few hundred requests/s.
-                    response = await client.post("/chat/completions", body=kwargs, cast_to=ChatCompletion)
+                    # The client's timeout bounds each read; wait_for bounds the whole reply, which a
+                    # server could otherwise trickle in byte by byte, each read well within the timeout.
+                    response = await asyncio.wait_for(
+                        client.post("/chat/completions", body=kwargs, cast_to=ChatCompletion), self.spec.timeout_s)
                 break
-            except openai.OpenAIError as err:
+            except (openai.OpenAIError, TimeoutError) as err:
                 kind = _error_kind(err)
                 self.usage.errors[kind] = self.usage.errors.get(kind, 0) + 1
                 if not _retryable(err) or attempt == self.spec.max_retries:
