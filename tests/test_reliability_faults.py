@@ -2,7 +2,8 @@
 
 - LLM faults: explore + filter + paraphrase (the real flows) against the OpenAI-compatible stub failing
   a fifth of its requests (429 with Retry-After, 500, dropped connections, replies slower than the
-  timeout) write the same artifacts as against a clean stub, and their summaries count the retries.
+  timeout) write the same artifacts as against a clean stub, and their summaries count the retries;
+  a reply trickled in byte by byte is cut at the timeout too.
 - Tool faults: tools that raise, hang, return huge, binary or unprintable output, and served tools whose
   server is down or never answers become error observations in the trial; every call is time-boxed.
 """
@@ -41,7 +42,8 @@ def in_process_flows(prefect_env):
 
 
 def _run_stages(folder: Path, **faults) -> dict[str, Counter]:
-    return run_stages_in_process(folder, RUN, timeout_s=1.0, max_retries=8, stub=faults)
+    # A 2 s timeout: long enough that a good reply on a busy machine never counts as a fault.
+    return run_stages_in_process(folder, RUN, timeout_s=2.0, max_retries=8, stub=faults)
 
 
 def _summary(folder: Path, stage: str) -> dict:
@@ -53,8 +55,8 @@ def test_llm_faults_change_nothing_but_the_retry_counts(tmp_path, in_process_flo
     clean, faulty = tmp_path / "clean", tmp_path / "faulty"
     assert all(set(c) == {"ok"} for c in _run_stages(clean).values())
     # Each stage's stub: every kind of fault once up front, then a fifth of all requests; "slow" outlasts
-    # the 1 s timeout. Each run has its own cache folder, so nothing is replayed from the clean run.
-    outcomes = _run_stages(faulty, fail_rate=0.2, faults=FAULTS, fault_plan=FAULTS, slow_s=3.0, retry_after="0.05")
+    # the timeout. Each run has its own cache folder, so nothing is replayed from the clean run.
+    outcomes = _run_stages(faulty, fail_rate=0.2, faults=FAULTS, fault_plan=FAULTS, slow_s=4.0, retry_after="0.05")
     print(f"\nstub outcomes per stage: {outcomes}")
     assert all(c[f] > 0 for c in outcomes.values() for f in FAULTS), outcomes
     faults = {stage: c.total() - c["ok"] for stage, c in outcomes.items()}
