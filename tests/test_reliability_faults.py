@@ -84,7 +84,7 @@ class _Unprintable(Exception):
 
 def _deep() -> list:
     value: list = []
-    for _ in range(50_000):
+    for _ in range(5_000):  # past the recursion limit of json.dumps, quick to build
         value = [value]
     return value
 
@@ -115,7 +115,7 @@ def faulty_tools(release: threading.Event) -> dict[str, tuple]:
         "raises": (_raise(ZeroDivisionError("division by zero")), "error", "failed: division by zero"),
         "exits": (_raise(SystemExit(3)), "error", "failed: 3"),
         "unprintable_error": (_raise(_Unprintable()), "error", "failed: _Unprintable"),
-        "hangs": (lambda: release.wait(60), "timeout", "did not answer within 0.5 s"),
+        "hangs": (lambda: release.wait(60), "timeout", "did not answer within"),
         "huge": (lambda: "x" * 5_000_000, "ok", "[truncated 4999"),
         "binary": (lambda: b"\x00\xff" * 1000, "error", "2000 bytes of binary data"),
         "deep": (_deep, "error", "unprintable result"),
@@ -168,7 +168,7 @@ def test_trials_record_tool_faults_and_the_stage_finishes(tmp_path, release):
     try:
         expected = faulty_tools(release)
         tools = [_tool(n, f) for n, (f, _, _) in expected.items()] + _served_tools(tmp_path, silent)
-        registry = Registry(tools, timeout_s=0.5, max_output_chars=300)
+        registry = Registry(tools, timeout_s=1.0, max_output_chars=300)  # the served tools' own: 0.3 s
         model = ScriptedChatModel(lambda messages, d: react_responder(messages, {"seed": d.seed}))
         settings = ExploreSettings(apis="all", episodes=1, trials_per_episode=2, max_calls=2,
                                    imagination="query_first")
@@ -180,7 +180,7 @@ def test_trials_record_tool_faults_and_the_stage_finishes(tmp_path, release):
         silent.close()
     trials = read_jsonl(tmp_path / "out" / "trials.jsonl", Trial)
     assert len(trials) == 2 * len(tools) and summary["trials"] == len(trials)
-    assert elapsed < 30  # two hung calls per hanging tool cost their 0.5 s timeouts, not forever
+    assert elapsed < 30  # each hung call costs its timeout, not forever
     expected |= {"server_down": (None, "error", "failed:"), "server_silent": (None, "error", "timed out")}
     for t in trials:
         calls = [turn for turn in t.turns if turn.action]
