@@ -88,6 +88,9 @@ def prefect_env(tmp_path_factory) -> dict[str, str]:
     saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "PREFECT_API_URL")}
     os.environ.update({k: env[k] for k in saved})
     yield env
+    from tests.helpers import drain_prefect_workers
+
+    drain_prefect_workers()  # queued logs/events of in-process flows, sent while the server still runs
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
