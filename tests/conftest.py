@@ -8,6 +8,9 @@ import pytest
 
 # Before torch is imported: spinning OpenMP threads made torch 3-4x slower on a shared 2-core machine.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# `make` exports the URL of `make run`'s server, which tests must not depend on: flows in tests use the
+# session server of `prefect_env`. Dropped before Prefect is imported, since it reads its settings once.
+os.environ.pop("PREFECT_API_URL", None)
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = Path(os.environ.get("STE_TEST_MODELS_DIR", ROOT / ".cache" / "models"))
@@ -75,7 +78,7 @@ def prefect_env(tmp_path_factory) -> dict[str, str]:
     server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                                "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True)
-    deadline = time.time() + 120
+    deadline = time.time() + 300  # a loaded 2-core machine
     while True:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
@@ -87,10 +90,13 @@ def prefect_env(tmp_path_factory) -> dict[str, str]:
             time.sleep(0.5)
     saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "PREFECT_API_URL")}
     os.environ.update({k: env[k] for k in saved})
-    yield env
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from tests.helpers import drain_prefect_workers
 
-    drain_prefect_workers()  # queued logs/events of in-process flows, sent while the server still runs
+    with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}):  # env alone is read too late
+        yield env
+        drain_prefect_workers()  # queued logs/events of in-process flows, sent while the server still runs
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
