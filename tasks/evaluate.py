@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.common import stage_task
+from tasks.finetune import UNTRAINED
 from ste.config import Params
 from ste.errors import ConfigError
 from ste.evaluate.evaluate import predict, score
@@ -36,6 +37,8 @@ def eval_items(params: Params, registry: Registry, config: str | None) -> tuple[
 def student_model(params: Params, mode: str, adapter_dir: str | None):
     """The student as a chat model; the fine-tuned one is the base with the adapter merged in."""
     spec = params.llm.roles.student
+    if mode == "finetuned" and (Path(adapter_dir) / UNTRAINED).exists():
+        mode = "baseline"  # nothing was trained: the "fine-tuned" student is the base model (summary says why)
     if mode == "finetuned":
         if spec.backend != "local":
             raise ConfigError("params.yaml: llm.roles.student: the fine-tuned mode needs a local student")

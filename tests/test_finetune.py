@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 import torch
@@ -192,3 +193,20 @@ def test_embedded_student_learns_the_call_format(embedded_dir, tmp_path):
     assert summary["final_loss"] < 0.2 * summary["first_loss"]
     scores = [item_metrics(reply.split("<|im_end|>")[0], api, args) for reply, (_, api, args) in zip(after, HELD_OUT)]
     assert all(s["well_formed"] and s["api_match"] for s in scores), after
+
+
+def test_no_records_gives_a_marked_untrained_adapter_not_a_crash(tmp_path, tiny_model_dir):
+    """An ablation whose filter kept nothing still lets the DAG finish; evaluation uses the base model."""
+    from ste.config import parse_params
+    from tasks.evaluate import student_model
+    from tasks.finetune import UNTRAINED, finetune_stage
+
+    data = tmp_path / "sft.jsonl"
+    data.write_text("")
+    params = parse_params({"llm": {"cache": False, "roles": {"student": {"backend": "local", "model": str(tiny_model_dir)}}}})
+    summary = finetune_stage.fn(params, str(data), str(tmp_path / "out"), "empty")
+    assert summary["examples"] == 0 and "no fine-tuning records" in summary["untrained"]
+    assert (tmp_path / "out" / "adapter" / UNTRAINED).exists()
+    assert (tmp_path / "out" / "loss.csv").read_text() == "step,loss\n"
+    model = student_model(params, "finetuned", str(tmp_path / "out" / "adapter"))
+    assert model.name == Path(tiny_model_dir).name  # the base model, no merge
