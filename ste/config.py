@@ -95,6 +95,7 @@ class ExploreSettings(Strict):
     exec_feedback: bool = True  # off: the explorer never sees real observations
     imagination: Imagination = "auto"  # auto: call_first for a local explorer, else query_first
     query_seeds: bool = True  # show each tool's example questions when imagining
+    values_in_query: bool = True  # call-first: the question must state every argument value of its call
     max_reimagine: int = Field(3, ge=0)
     max_query_chars: int = Field(300, ge=20)
     temperature: float = Field(1.0, ge=0)

@@ -63,7 +63,12 @@ def responder(messages, d):
             return "Thought: I now know the final answer\nFinal Answer: done"
         return f"Thought: call it\nAction: {api}\nAction Input: {CALLS[api]}\nObservation: made up"
     if d.stop == IMAGINE_STOP:
-        return f"User Query: Tell me about case {d.seed % 100000} for {'sums' if api == 'add_numbers' else 'words'}"
+        topic = "sums" if api == "add_numbers" else "words"
+        prompt = messages[-1]["content"]
+        if "was called with these arguments:" in prompt:  # call-first: state the call's values
+            arguments = json.loads(prompt.split("was called with these arguments:\n", 1)[1].split("\n", 1)[0])
+            topic = " and ".join(str(v) for v in arguments.values())
+        return f"User Query: Tell me about case {d.seed % 100000} for {topic}"
     if d.stop == ("\n",):
         return "Yes"
     return CALLS[api]  # arguments step of call-first
@@ -235,6 +240,9 @@ def test_check_query_reasons():
     assert check_query("please add 5 and 6", **kw) == "duplicate"
     assert check_query("Add 7 and 6 please", **kw) is None  # other numbers: a new query
     assert check_query("weather in Paris", **{**kw, "api": "weather"}) is None  # a plain word is not a name
+    call = {"value": 13.1, "from_unit": "mile", "to_unit": "kilometer"}
+    assert check_query("How far is 13.1 miles?", **kw, arguments=call) == "missing_value"
+    assert check_query("How many kilometers are 13.1 miles?", **kw, arguments=call) is None
     assert near_duplicate("What's the time in Paris?", "whats the time in paris")
     assert clean_query('User Query: "How far is it?"\n\nThought: x') == "How far is it?"
 
@@ -260,6 +268,23 @@ def test_rejected_queries_are_reimagined_and_counted(tmp_path):
     trials, model, summary = run(tmp_path, hopeless, name="h", max_reimagine=2, trials_per_episode=1)
     assert trials[0].imagination["valid"] is False and trials[0].turns == [] and not of_kind(model, ACT_STOP)
     assert summary["no_valid_query"] == 1 and summary["rejected_queries"] == {"empty": 3}
+
+
+def test_call_first_question_missing_a_value_is_asked_again(tmp_path):
+    def vague_once(messages, d):
+        if d.stop == IMAGINE_STOP and "left out an argument value" not in messages[-1]["content"]:
+            return "Tell me about some word"
+        return responder(messages, d)
+
+    trials, _, summary = run(tmp_path, vague_once, apis=["define_word"], imagination="call_first",
+                             trials_per_episode=1)
+    (t,) = trials
+    assert [r["reason"] for r in t.imagination["rejected"]] == ["missing_value"]
+    assert t.imagination["seed_call"]["arguments"]["word"] in t.query
+    assert summary["rejected_queries"] == {"missing_value": 1}
+    trials, _, _ = run(tmp_path, vague_once, name="off", apis=["define_word"], imagination="call_first",
+                       trials_per_episode=1, values_in_query=False)
+    assert trials[0].query == "Tell me about some word"  # the check can be switched off
 
 
 # ------------------------------------------------------------------ determinism and resume
@@ -341,6 +366,7 @@ def test_constraints_are_requested_per_step_when_on(tmp_path, monkeypatch):
         react_call_regex=lambda names, schemas: f"CALL{names}{sorted(schemas)}",
         json_object_regex=lambda schema: f"JSON{sorted(schema['properties'])}",
         choice_regex=lambda options: f"CHOICE{options}",
+        line_with_literals=lambda literals: f"LINE{literals}",
     )
     monkeypatch.setitem(sys.modules, "ste.llm.constraints", fake)
     monkeypatch.setattr("ste.llm.constraints", fake, raising=False)
@@ -354,7 +380,12 @@ def test_constraints_are_requested_per_step_when_on(tmp_path, monkeypatch):
     assert by_stop[()] == {"JSON['a', 'b']"}  # generated arguments fit the schema
     assert "CALL['add_numbers']['add_numbers']" in by_stop[ACT_STOP]
     assert any(c.startswith("(?:CALL") and "Final Answer" in c for c in by_stop[ACT_STOP])
-    assert by_stop[IMAGINE_STOP] == {"[^\\n]+"}  # bounded repeats compile far too slowly
+    # the call-first question is one line that must state the call's values
+    questions = [(m[-1]["content"], d.constraint) for m, d in model.requests if d.stop == IMAGINE_STOP]
+    assert len(questions) == 3
+    for prompt, constraint in questions:
+        arguments = json.loads(prompt.split("was called with these arguments:\n", 1)[1].split("\n", 1)[0])
+        assert constraint == f"LINE{[str(arguments['a']), str(arguments['b'])]}"
     _, plain, _ = run(tmp_path, name="off")  # an OpenAI explorer: no constraints unless asked for
     assert {d.constraint for _, d in plain.requests} == {None}
 

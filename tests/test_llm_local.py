@@ -10,7 +10,7 @@ import pytest
 
 from ste.errors import ConfigError
 from ste.llm.base import Decoding
-from ste.llm.constraints import choice_regex, json_object_regex, react_call_regex
+from ste.llm.constraints import choice_regex, json_object_regex, line_with_literals, react_call_regex
 from ste.llm.local import LocalChatModel
 
 PROMPTS = [
@@ -167,3 +167,12 @@ def test_real_model_constrained_action_input_is_valid_json(embedded_dir):
     args = json.loads(reply.text.split("Action Input: ", 1)[1])
     if name == "get_holidays":
         jsonschema.validate(args, HOLIDAYS)
+
+
+def test_line_with_literals_needs_every_value_in_any_order(tiny):
+    rx = line_with_literals(["CDG", "2.5", "CDG"])
+    assert re.fullmatch(rx, "Where is CDG, 2.5 km away?") and re.fullmatch(rx, "2.5 miles from CDG")
+    assert not re.fullmatch(rx, "Where is CDG?") and not re.fullmatch(rx, "CDG\n2.5")
+    assert line_with_literals([]) == r"[^\n]+"
+    reply = tiny.chat(PROMPTS[0], Decoding(max_tokens=3, constraint=rx))  # compiles over the real vocabulary
+    assert "\n" not in reply.text

@@ -77,6 +77,7 @@ REASON_TEXT = {
     "empty": "it was empty",
     "too_long": "it was too long",
     "names_api": "it named the API; users do not know API names",
+    "missing_value": "it left out an argument value",
     "copies_seed": "it copied an example request",
     "duplicate": "it was too close to a request already explored",
 }

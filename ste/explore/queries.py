@@ -4,7 +4,9 @@ from __future__ import annotations
 import difflib
 import re
 
-REASONS = ("empty", "too_long", "names_api", "copies_seed", "duplicate")
+from ste.exploit.text import argument_coverage
+
+REASONS = ("empty", "too_long", "names_api", "missing_value", "copies_seed", "duplicate")
 _LABEL = re.compile(r"(?i)^\s*(?:\*\*)?(?:user\s+)?(?:query|request|question)\s*(?:\*\*)?\s*:\s*")
 _STOPWORDS = frozenset(
     "a an the is are was were be do does did of in on at to for from by with and or i me my we our you your "
@@ -51,7 +53,8 @@ def names_api(query: str, api: str) -> bool:
     return bool(identifier_like) and api.lower() in query.lower()
 
 
-def check_query(query: str, *, api: str, max_chars: int, seeds: list[str], earlier: list[str]) -> str | None:
+def check_query(query: str, *, api: str, max_chars: int, seeds: list[str], earlier: list[str],
+                arguments: dict | None = None) -> str | None:
     """The reason a query is rejected (one of REASONS), or None when it may be used.
 
     Args:
@@ -60,6 +63,7 @@ def check_query(query: str, *, api: str, max_chars: int, seeds: list[str], earli
         max_chars: the longest query accepted.
         seeds: the tool's example queries (shown in context, never to be copied).
         earlier: the accepted queries of this API so far, all episodes.
+        arguments: the call the query must ask for (call-first); every checkable value must appear.
     """
     if not query.strip():
         return "empty"
@@ -67,6 +71,8 @@ def check_query(query: str, *, api: str, max_chars: int, seeds: list[str], earli
         return "too_long"
     if names_api(query, api):
         return "names_api"
+    if arguments and argument_coverage(arguments, query)[1]:
+        return "missing_value"
     if any(near_duplicate(query, s) for s in seeds):
         return "copies_seed"
     if any(near_duplicate(query, e) for e in earlier):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ste.config import ExploreSettings
+from ste.exploit.text import value_literals
 from ste.explore import arguments as argsrc
 from ste.explore import prompts as P
 from ste.explore.queries import check_query, clean_query
@@ -49,8 +50,11 @@ class Explorer:
     mode: str = "query_first"
     constrained: bool = False
 
-    def constraint(self, kind: str, api: str) -> str | None:
-        """A regex for structured decoding (local backend), or None when constraints are off."""
+    def constraint(self, kind: str, api: str, literals: tuple[str, ...] = ()) -> str | None:
+        """A regex for structured decoding (local backend), or None when constraints are off.
+
+        `literals` are values a one-line reply must contain (the question of a call-first trial).
+        """
         if not self.constrained:
             return None
         from ste.llm import constraints as C  # lazy: it pulls in the structured-decoding stack
@@ -66,7 +70,7 @@ class Explorer:
             return r"Thought: [^\n]+\nFinal Answer: [^\n]+"
         if kind == "reflect":
             return C.choice_regex(["Yes", "No"])
-        return r"[^\n]+"  # one line; bounded repeats compile slowly, max_tokens bounds it
+        return C.line_with_literals(list(literals))  # one line; max_tokens bounds it
 
 
 class _TrialRun:
@@ -82,12 +86,13 @@ class _TrialRun:
         self.first = len(self.base) == 1
         self.trial = Trial(id=f"{api}/e{episode}/t{index}", api=api, episode=episode, index=index, query="")
 
-    async def chat(self, messages: list[Message], step: str, kind: str, stop=(), max_tokens=None) -> Completion:
+    async def chat(self, messages: list[Message], step: str, kind: str, stop=(), max_tokens=None,
+                   literals: tuple[str, ...] = ()) -> Completion:
         t = self.trial
         decoding = Decoding(
             max_tokens=max_tokens or self.s.max_new_tokens, temperature=self.s.temperature, stop=tuple(stop),
             seed=derive_seed(self.s.seed, self.api, t.episode, t.index, step),
-            constraint=self.ex.constraint(kind, self.api),
+            constraint=self.ex.constraint(kind, self.api, literals),
         )
         c = await self.ex.model.achat(messages, decoding)
         t.prompt_tokens += c.prompt_tokens
@@ -107,9 +112,10 @@ class _TrialRun:
         seeds = P.seeds_block(self.tool.examples) if self.s.query_seeds else ""
         return seeds, self.ltm(with_arguments), P.rejected_block(rejected)
 
-    def check(self, query: str) -> str | None:
+    def check(self, query: str, arguments: dict | None = None) -> str | None:
         return check_query(query, api=self.api, max_chars=self.s.max_query_chars, seeds=self.tool.examples,
-                           earlier=[t.query for t in self.earlier])
+                           earlier=[t.query for t in self.earlier],
+                           arguments=arguments if self.s.values_in_query else None)
 
     async def imagine_query_first(self) -> dict:
         rejected: list[dict] = []
@@ -147,9 +153,10 @@ class _TrialRun:
                         "observation": result.observation}
             shown = call["observation"] if self.s.exec_feedback else None
             msg = P.question_message(self.api, call["arguments"], shown, extras=self.extras(rejected, True))
-            c = await self.chat(self.base + [msg], f"question/{k}", "query", IMAGINE_STOP)
+            literals = tuple(value_literals(call["arguments"])) if self.s.values_in_query else ()
+            c = await self.chat(self.base + [msg], f"question/{k}", "query", IMAGINE_STOP, literals=literals)
             query = clean_query(c.text)
-            reason = self.check(query)
+            reason = self.check(query, call["arguments"])
             if reason is None:
                 t.query = query
                 return {"mode": "call_first", "valid": True, "attempts": k + 1, "rejected": rejected,

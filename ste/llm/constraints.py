@@ -6,6 +6,7 @@ tokenizer with outlines_core (cached) and masks the logits each step. Build rege
     choice_regex(["Yes", "No"])                  -> "(Yes|No)"                      compiles in ~3 ms
     json_object_regex(schema)                    -> one JSON object, no newlines     ~20 ms
     react_call_regex(names, schemas_by_name)     -> Thought/Action/Action Input     ~0.2 s for 2 tools
+    line_with_literals(["CDG", "2"])             -> one line holding both, any order
 
 Fast and slow forms (measured on SmolLM2's 49k-token vocabulary, 2 CPU cores):
 - Unbounded repeats are cheap: `Thought: [^\\n]+` adds ~0.2 s. Bound the length with `max_tokens`.
@@ -41,6 +42,22 @@ def json_object_regex(schema: dict) -> str:
     from outlines_core.json_schema import build_regex_from_schema
 
     return build_regex_from_schema(json.dumps(schema), whitespace_pattern=r"[ ]?")
+
+
+def line_with_literals(literals: list[str], max_orders: int = 6) -> str:
+    """One line of text that contains every literal (e.g. the argument values a question must state).
+
+    Up to `max_orders` orders of the literals are allowed (all orders for three or fewer); an empty
+    list gives any non-empty line.
+    """
+    import itertools
+
+    literals = [lit for lit in dict.fromkeys(literals) if lit and "\n" not in lit]
+    if not literals:
+        return r"[^\n]+"
+    orders = itertools.islice(itertools.permutations(literals), max_orders)
+    free = r"[^\n]*"
+    return "(" + "|".join(free + free.join(escape(lit) for lit in order) + free for order in orders) + ")"
 
 
 def react_call_regex(api_names: list[str], schemas_by_name: dict[str, dict]) -> str:
