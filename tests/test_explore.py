@@ -12,7 +12,7 @@ from ste.config import ExploreSettings
 from ste.errors import DataError
 from ste.explore import arguments as argsrc
 from ste.explore import derive_seed, finish_run, resolve_mode, run_explore, run_explore_api, start_run
-from ste.explore.prompts import HIDDEN_RESULT, template
+from ste.explore.prompts import HIDDEN_RESULT, question_examples, template
 from ste.explore.queries import check_query, clean_query, near_duplicate
 from ste.explore.runner import part_path
 from ste.explore.trial import ACT_STOP, IMAGINE_STOP
@@ -65,13 +65,18 @@ def responder(messages, d):
     if d.stop == IMAGINE_STOP:
         topic = "sums" if api == "add_numbers" else "words"
         prompt = messages[-1]["content"]
-        if "was called with these arguments:" in prompt:  # call-first: state the call's values
-            arguments = json.loads(prompt.split("was called with these arguments:\n", 1)[1].split("\n", 1)[0])
+        if "was called with " in prompt:  # call-first: state the call's values
+            arguments = call_in(prompt)
             topic = " and ".join(str(v) for v in arguments.values())
         return f"User Query: Tell me about case {d.seed % 100000} for {topic}"
     if d.stop == ("\n",):
         return "Yes"
     return CALLS[api]  # arguments step of call-first
+
+
+def call_in(prompt: str) -> dict:
+    """The arguments a call-first question prompt shows."""
+    return json.loads(prompt.split("was called with ", 1)[1].split("\n", 1)[0])
 
 
 def settings(**kw) -> ExploreSettings:
@@ -204,6 +209,9 @@ def test_call_first_executes_the_call_before_asking_for_the_question(tmp_path):
     call = t.imagination["seed_call"]
     assert events[0] == ("call", "define_word", call["arguments"]) and events[1][0] == "question"
     assert call["arguments"]["word"] in events[1][1] and template("imagine") not in events[1][1]
+    question = next(m for m, d in model.requests if d.stop == IMAGINE_STOP)
+    assert question[1:-1] == list(question_examples())  # worked examples on made-up APIs come first
+    assert "Where is my parcel ZX81Q right now?" in [m["content"] for m in question]
     assert t.imagination["mode"] == "call_first" and t.turns[-1].final_answer == "done"
 
 
@@ -366,7 +374,7 @@ def test_constraints_are_requested_per_step_when_on(tmp_path, monkeypatch):
         react_call_regex=lambda names, schemas: f"CALL{names}{sorted(schemas)}",
         json_object_regex=lambda schema: f"JSON{sorted(schema['properties'])}",
         choice_regex=lambda options: f"CHOICE{options}",
-        line_with_literals=lambda literals: f"LINE{literals}",
+        question_regex=lambda literals: f"QUESTION{literals}",
     )
     monkeypatch.setitem(sys.modules, "ste.llm.constraints", fake)
     monkeypatch.setattr("ste.llm.constraints", fake, raising=False)
@@ -384,8 +392,8 @@ def test_constraints_are_requested_per_step_when_on(tmp_path, monkeypatch):
     questions = [(m[-1]["content"], d.constraint) for m, d in model.requests if d.stop == IMAGINE_STOP]
     assert len(questions) == 3
     for prompt, constraint in questions:
-        arguments = json.loads(prompt.split("was called with these arguments:\n", 1)[1].split("\n", 1)[0])
-        assert constraint == f"LINE{[str(arguments['a']), str(arguments['b'])]}"
+        arguments = call_in(prompt)
+        assert constraint == f"QUESTION{[str(arguments['a']), str(arguments['b'])]}"
     _, plain, _ = run(tmp_path, name="off")  # an OpenAI explorer: no constraints unless asked for
     assert {d.constraint for _, d in plain.requests} == {None}
 

@@ -10,7 +10,8 @@ import pytest
 
 from ste.errors import ConfigError
 from ste.llm.base import Decoding
-from ste.llm.constraints import choice_regex, json_object_regex, line_with_literals, react_call_regex
+from ste.llm.constraints import (QUESTION_OPENERS, choice_regex, json_object_regex, line_with_literals, question_regex,
+                                 react_call_regex)
 from ste.llm.local import LocalChatModel
 
 PROMPTS = [
@@ -176,3 +177,8 @@ def test_line_with_literals_needs_every_value_in_any_order(tiny):
     assert line_with_literals([]) == r"[^\n]+"
     reply = tiny.chat(PROMPTS[0], Decoding(max_tokens=3, constraint=rx))  # compiles over the real vocabulary
     assert "\n" not in reply.text
+    q = question_regex(["NRT", "2"])
+    assert re.fullmatch(q, "Which airport is NRT for 2 people?") and re.fullmatch(q, "Where is NRT 2!")
+    assert not re.fullmatch(q, "Which airport is NRT, for 2 people?")  # no commas: a short question
+    assert not re.fullmatch(q, "NRT 2?") and not re.fullmatch(q, "What is NRT for 2? And more")
+    assert tiny.chat(PROMPTS[1], Decoding(max_tokens=3, constraint=q)).text.split(" ")[0] in QUESTION_OPENERS

@@ -70,7 +70,9 @@ class Explorer:
             return r"Thought: [^\n]+\nFinal Answer: [^\n]+"
         if kind == "reflect":
             return C.choice_regex(["Yes", "No"])
-        return C.line_with_literals(list(literals))  # one line; max_tokens bounds it
+        if kind == "question":
+            return C.question_regex(list(literals))
+        return r"[^\n]+"  # one line; bounded repeats compile far too slowly, max_tokens bounds it
 
 
 class _TrialRun:
@@ -151,10 +153,10 @@ class _TrialRun:
                     continue
                 call = {"source": source, "arguments": arguments, "status": result.status,
                         "observation": result.observation}
-            shown = call["observation"] if self.s.exec_feedback else None
-            msg = P.question_message(self.api, call["arguments"], shown, extras=self.extras(rejected, True))
+            msg = P.question_message(self.api, call["arguments"], extras=self.extras(rejected, True))
             literals = tuple(value_literals(call["arguments"])) if self.s.values_in_query else ()
-            c = await self.chat(self.base + [msg], f"question/{k}", "query", IMAGINE_STOP, literals=literals)
+            messages = self.base[:1] + list(P.question_examples()) + self.base[1:] + [msg]
+            c = await self.chat(messages, f"question/{k}", "question", IMAGINE_STOP, literals=literals)
             query = clean_query(c.text)
             reason = self.check(query, call["arguments"])
             if reason is None:

@@ -7,6 +7,7 @@ tokenizer with outlines_core (cached) and masks the logits each step. Build rege
     json_object_regex(schema)                    -> one JSON object, no newlines     ~20 ms
     react_call_regex(names, schemas_by_name)     -> Thought/Action/Action Input     ~0.2 s for 2 tools
     line_with_literals(["CDG", "2"])             -> one line holding both, any order
+    question_regex(["CDG"])                      -> "What ... CDG ...?" (a request that states the values)
 
 Fast and slow forms (measured on SmolLM2's 49k-token vocabulary, 2 CPU cores):
 - Unbounded repeats are cheap: `Thought: [^\\n]+` adds ~0.2 s. Bound the length with `max_tokens`.
@@ -44,20 +45,35 @@ def json_object_regex(schema: dict) -> str:
     return build_regex_from_schema(json.dumps(schema), whitespace_pattern=r"[ ]?")
 
 
-def line_with_literals(literals: list[str], max_orders: int = 6) -> str:
+def line_with_literals(literals: list[str], *, opener: str = "", free: str = r"[^\n]*", end: str = "",
+                       max_orders: int = 6) -> str:
     """One line of text that contains every literal (e.g. the argument values a question must state).
 
-    Up to `max_orders` orders of the literals are allowed (all orders for three or fewer); an empty
-    list gives any non-empty line.
+    `opener` is a regex the line starts with, `free` what may stand between the literals, `end` what closes
+    the line. Up to `max_orders` orders of the literals are allowed (all orders for three or fewer); with
+    no literals the line is `opener` + `free` + `end` (never empty).
     """
     import itertools
 
     literals = [lit for lit in dict.fromkeys(literals) if lit and "\n" not in lit]
     if not literals:
-        return r"[^\n]+"
+        return opener + (free if opener or end else r"[^\n]+") + end
     orders = itertools.islice(itertools.permutations(literals), max_orders)
-    free = r"[^\n]*"
-    return "(" + "|".join(free + free.join(escape(lit) for lit in order) + free for order in orders) + ")"
+    bodies = [free + free.join(escape(lit) for lit in order) + free for order in orders]
+    return opener + "(" + "|".join(bodies) + ")" + end
+
+
+QUESTION_OPENERS = ("What", "How", "Which", "Where", "When", "Who", "Can", "Could", "Is", "Are", "Do", "Does")
+
+
+def question_regex(literals: list[str]) -> str:
+    """One user question that states every literal: it opens like a question and ends at its first `?`, `.` or `!`.
+
+    No commas or colons between the literals and a fixed end are what keep a small model from rambling:
+    once it writes `?` the reply is complete.
+    """
+    opener = "(" + "|".join(QUESTION_OPENERS) + ") "
+    return line_with_literals(literals, opener=opener, free=r"[^\n?.!,;:]*", end=r"[?.!]")
 
 
 def react_call_regex(api_names: list[str], schemas_by_name: dict[str, dict]) -> str:
