@@ -236,6 +236,19 @@ def test_argument_sources_read_schema_and_observed_values():
     assert argsrc.observed_values(add, earlier) == {"a": [9, 77], "b": [1]}
     assert argsrc.pick({"properties": {"w": {}}, "required": ["w"]}, {}, {}, random.Random(0)) is None
     assert argsrc.source_order(1, 0) == ["observed", "generated", "schema"]
+    tried = {json.dumps({"a": 2, "b": 3}, sort_keys=True)}
+    assert argsrc.pick_new(add, argsrc.schema_values(add), {}, random.Random(0), tried) == {"a": 40, "b": 3}
+    tried.add(json.dumps({"a": 40, "b": 3}, sort_keys=True))
+    assert argsrc.pick_new(add, argsrc.schema_values(add), {}, random.Random(0), tried) is None  # all used
+
+
+def test_call_first_does_not_repeat_a_call_while_long_term_memory_is_on(tmp_path):
+    trials, _, _ = run(tmp_path, apis=["define_word"], imagination="call_first", trials_per_episode=3)
+    calls = [json.dumps(t.imagination["seed_call"]["arguments"]) for t in trials]
+    assert len(set(calls)) == 3  # apple, river, cloud: the enum offers exactly three
+    trials, _, _ = run(tmp_path, name="no_ltm", apis=["define_word"], imagination="call_first",
+                       trials_per_episode=3, ltm=False)
+    assert len({json.dumps(t.imagination["seed_call"]["arguments"]) for t in trials}) < 3
 
 
 # ------------------------------------------------------------------ query checks

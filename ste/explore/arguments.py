@@ -101,3 +101,15 @@ def pick(schema: dict, primary: dict[str, list], fallback: dict[str, list], rng:
         if key in required or rng.random() < 0.5:
             args[key] = rng.choice(values)
     return args
+
+
+def pick_new(schema: dict, primary: dict[str, list], fallback: dict[str, list], rng: random.Random,
+             tried: set[str], draws: int = 20) -> dict | None:
+    """Like `pick`, but arguments no earlier trial used (compared as sorted JSON); None when none is found."""
+    for _ in range(draws):
+        args = pick(schema, primary, fallback, rng)
+        if args is None:
+            return None
+        if json.dumps(args, ensure_ascii=False, sort_keys=True) not in tried:
+            return args
+    return None

@@ -146,6 +146,9 @@ class _TrialRun:
                 if arguments is None:
                     rejected.append({"reason": "bad_arguments", "source": source})
                     continue
+                if P.dumps(arguments) in self.tried():
+                    rejected.append({"reason": "repeated_call", "source": source, "arguments": arguments})
+                    continue
                 result = await self.call(arguments)
                 if not result.ok:
                     rejected.append({"reason": "call_failed", "source": source, "arguments": arguments,
@@ -167,18 +170,28 @@ class _TrialRun:
         return {"mode": "call_first", "valid": False, "attempts": self.s.max_reimagine + 1, "rejected": rejected,
                 "seed_call": call}
 
+    def tried(self) -> set[str]:
+        """The seed calls of earlier trials of this API (as sorted JSON); empty without long-term memory."""
+        return {P.dumps(t.imagination["seed_call"]["arguments"]) for t in self.history
+                if self.s.ltm and t.imagination.get("seed_call")}
+
     async def choose_arguments(self, source: str, k: int, rng: random.Random) -> tuple[dict | None, str]:
-        """Arguments from `source`, falling back to the explorer when code has no values to offer."""
+        """Arguments from `source`, else from the explorer.
+
+        With long-term memory on, arguments an earlier trial of this API already used are not drawn again
+        (memory's job in call-first: new trials vary the arguments).
+        """
         schema = self.tool.parameters
         from_schema = argsrc.schema_values(schema)
+        tried = self.tried()
         if source == "observed" and self.s.exec_feedback:  # without feedback, results must not steer the run
             seen = argsrc.observed_values(schema, self.earlier)
             if any(seen.values()):
-                picked = argsrc.pick(schema, seen, from_schema, rng)
+                picked = argsrc.pick_new(schema, seen, from_schema, rng, tried)
                 if picked is not None:
                     return picked, "observed"
         if source == "schema":
-            picked = argsrc.pick(schema, from_schema, {}, rng)
+            picked = argsrc.pick_new(schema, from_schema, {}, rng, tried)
             if picked is not None:
                 return picked, "schema"
         msg = P.arguments_message(self.api, extras=(self.ltm(True),))

@@ -63,7 +63,8 @@ def line_with_literals(literals: list[str], *, opener: str = "", free: str = r"[
     return opener + "(" + "|".join(bodies) + ")" + end
 
 
-QUESTION_OPENERS = ("What", "How", "Which", "Where", "When", "Who", "Can", "Could", "Is", "Are", "Do", "Does")
+# Only openers that start a question outright: with "Is" the 135M model wrote "Is not the answer you ...".
+QUESTION_OPENERS = ("What", "How", "Which", "Where", "When", "Who", "Can", "Could")
 
 
 def question_regex(literals: list[str]) -> str:
