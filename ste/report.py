@@ -6,8 +6,9 @@ from pathlib import Path
 
 METRICS = [("well_formed", "Well-formed"), ("api_match", "API match"), ("correct", "Correct"),
            ("executable", "Executable")]
-EXPLORE_STATS = [("trials", "Trials"), ("solved_rate", "Solved"), ("unique_query_rate", "Unique queries"),
-                 ("calls", "Calls"), ("tokens", "Tokens"), ("run_wall_s", "Wall (s)")]
+EXPLORE_STATS = [("mode", "Imagination"), ("trials", "Trials"), ("valid_query_rate", "Valid queries"),
+                 ("solved_rate", "Solved"), ("unique_query_rate", "Unique queries"), ("calls", "Calls"),
+                 ("ok_call_rate", "OK calls"), ("tokens", "Tokens"), ("run_wall_s", "Wall (s)")]
 
 
 def _load(path: Path) -> dict:
@@ -27,7 +28,10 @@ def _pct(v) -> str:
 
 def _stat(stats: dict, key: str) -> str:
     """One exploration figure: rates as percentages, seconds with a decimal, counts whole."""
-    v = _tokens(stats) if key == "tokens" else stats.get(key)
+    if key == "valid_query_rate" and stats.get("trials"):
+        v = stats.get("valid_queries", 0) / stats["trials"]
+    else:
+        v = _tokens(stats) if key == "tokens" else stats.get(key)
     if v is None:
         return "–"
     if key.endswith("_rate"):
@@ -38,17 +42,16 @@ def _stat(stats: dict, key: str) -> str:
 
 
 def markdown(data: dict, modes: list[str]) -> str:
-    """The ablation table (paper style: one row per exploration config) and the exploration stats."""
-    head = ["Config"] + [f"{m} {label}" for m in modes for _, label in METRICS]
+    """The ablation table (paper style: a row per exploration config and student mode) and the exploration stats."""
+    head = ["Config", "Student"] + [label for _, label in METRICS]
     lines = ["## Student on the gold test set (%)", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    base = data["baseline"]
-    if base:
-        cells = [_pct(base.get(k)) if m == "baseline" else "" for m in modes for k, _ in METRICS]
-        lines.append("| baseline (no STE) | " + " | ".join(cells) + " |")
+    if data["baseline"]:
+        lines.append("| (no STE) | baseline | " + " | ".join(_pct(data["baseline"].get(k)) for k, _ in METRICS) + " |")
     for name, row in data["configs"].items():
-        cells = [_pct(row["modes"].get(m, {}).get(k)) for m in modes for k, _ in METRICS]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        for m in (m for m in modes if m != "baseline"):
+            cells = [_pct(row["modes"].get(m, {}).get(k)) for k, _ in METRICS]
+            lines.append(f"| {name} | {m} | " + " | ".join(cells) + " |")
     lines += ["", "## Exploration", "", "| Config | " + " | ".join(l for _, l in EXPLORE_STATS) + " |",
               "|" + "---|" * (len(EXPLORE_STATS) + 1)]
     for name, row in data["configs"].items():

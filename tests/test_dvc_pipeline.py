@@ -97,7 +97,7 @@ def test_repro_runs_every_stage_and_writes_every_declared_output(project):
     missing = [str(p.relative_to(project.path)) for p in project.outs() if not p.exists()]
     assert missing == []
     report = (project.path / "reports" / "ablation.md").read_text()
-    assert "baseline (no STE)" in report and all(f"| {c} |" in report for c in CONFIGS)
+    assert "| (no STE) | baseline |" in report and all(f"| {c} | finetuned |" in report for c in CONFIGS)
     assert project.status() == {}
 
 
