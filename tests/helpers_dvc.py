@@ -28,11 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 RAN = re.compile(r"Running stage '([^']+)'")
 
 
+# The committed results of the real run: a copy is a fresh pipeline, so it starts without them.
+RUN_RESULTS = ("dvc.lock", "metrics/", "reports/")
+
+
 def copy_worktree(dest: Path, root: Path = ROOT) -> None:
-    """Copy what git would commit from the working tree (colleagues' uncommitted edits included)."""
+    """Copy what git would commit from the working tree (colleagues' uncommitted edits included), less RUN_RESULTS."""
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
                             capture_output=True, check=True).stdout.decode().split("\0")
     for rel in filter(None, listed):
+        if rel.startswith(RUN_RESULTS):
+            continue
         src = root / rel
         if src.is_file():  # a file deleted in the working tree is still in the index
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
