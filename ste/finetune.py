@@ -139,13 +139,35 @@ def _load_checkpoint(path: Path, fingerprint: str) -> dict | None:
     return state
 
 
-def _batch_loss(model, batch: dict[str, torch.Tensor], n_targets: int) -> torch.Tensor:
-    """Summed cross-entropy of the target tokens in `batch`, divided by the targets of the whole step."""
-    targets = batch["labels"][:, 1:]
+def shared_prefix(rows: list[tuple[list[int], list[int]]]) -> int:
+    """How many leading tokens all rows share with no target among them (nor right after them).
+
+    Records of one config start with the same system prompt (the API descriptions), most of each record.
+    """
+    first = rows[0][0]
+    limit = min(len(ids) for ids, _ in rows) - 1  # every row keeps at least one token after the prefix
+    n = 0
+    while n < limit and all(ids[n] == first[n] and labels[n + 1] == IGNORE for ids, labels in rows):
+        n += 1
+    return n
+
+
+def _batch_loss(model, batch: dict[str, torch.Tensor], n_targets: int, prefix: int = 0) -> torch.Tensor:
+    """Summed cross-entropy of the target tokens in `batch`, divided by the targets of the whole step.
+
+    With `prefix` > 0 the first `prefix` tokens, the same in every row, go through the model once and their
+    keys and values (with their gradients) are shared by the rows: the same loss, a fraction of the work.
+    """
+    ids, cache = batch["input_ids"], None
+    if prefix:
+        cache = model(input_ids=ids[:1, :prefix], use_cache=True).past_key_values
+        cache.batch_repeat_interleave(len(ids))
+    targets = batch["labels"][:, prefix + 1:]
     # Logits only where the next token is a target: the vocabulary projection of every position
     # would cost more memory than the rest of the model on a small student.
     keep = (targets != IGNORE).any(0).nonzero().squeeze(1)
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=keep).logits
+    logits = model(input_ids=ids[:, prefix:], attention_mask=batch["attention_mask"], past_key_values=cache,
+                   use_cache=False, logits_to_keep=keep).logits
     return F.cross_entropy(logits.flatten(0, 1), targets[:, keep].flatten(), ignore_index=IGNORE,
                            reduction="sum") / n_targets
 
@@ -238,8 +260,10 @@ def finetune(
         n_targets = sum(x != IGNORE for i in sum(batches, []) for x in rows[i][1][1:])
         step_loss = 0.0
         for idx in batches:
-            batch = {k: v.to(device) for k, v in _collate([rows[i] for i in idx], pad_id).items()}
-            loss = _batch_loss(model, batch, n_targets)
+            micro = [rows[i] for i in idx]
+            prefix = shared_prefix(micro) if len(micro) > 1 else 0
+            batch = {k: v.to(device) for k, v in _collate(micro, pad_id).items()}
+            loss = _batch_loss(model, batch, n_targets, prefix)
             loss.backward()
             step_loss += loss.item()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -11,7 +11,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from ste.config import FinetuneSection
 from ste.errors import DataError
-from ste.finetune import IGNORE, encode, finetune, load_student
+from ste.finetune import IGNORE, _batch_loss, _collate, encode, finetune, load_student, shared_prefix
 
 SYSTEM = "You are in tool mode. APIs: convert_units, list_units."
 CALLS = [
@@ -76,6 +76,39 @@ def test_labels_cover_only_the_assistant_turns(tiny_model_dir):
     short_ids, short_labels, truncated = encode(tok, msgs, 40)
     assert truncated and len(short_ids) == len(short_labels) == 40
     assert short_ids == ids[:40]
+
+
+def test_shared_prefix_gives_the_same_loss_and_gradients(tiny_model_dir):
+    """The system prompt every record starts with goes through the model once per micro-batch."""
+    from peft import LoraConfig, get_peft_model
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    rows = [encode(tok, chat(q, t), 256)[:2] for q, t in CALLS[:3]]
+    prefix = shared_prefix(rows)
+    system_part = len(tok(tok.apply_chat_template(chat("x")[:1], tokenize=False), add_special_tokens=False)["input_ids"])
+    assert system_part <= prefix < min(len(ids) for ids, _ in rows)
+    assert all(x == IGNORE for _, labels in rows for x in labels[: prefix + 1])
+    other_start = [rows[1][0][0] + 1, *rows[1][0][1:]]
+    assert shared_prefix([rows[0], (other_start, rows[1][1])]) == 0  # first tokens differ
+
+    torch.manual_seed(0)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir),
+                           LoraConfig(r=4, lora_dropout=0.0, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    for p in model.parameters():
+        if p.requires_grad:  # LoRA's B starts at zero: give both factors a gradient to compare
+            torch.nn.init.normal_(p, std=0.02)
+    batch = _collate(rows, tok.pad_token_id)
+    n_targets = sum(x != IGNORE for _, labels in rows for x in labels[1:])
+    results = []
+    for shared in (0, prefix):
+        model.zero_grad()
+        loss = _batch_loss(model, batch, n_targets, shared)
+        loss.backward()
+        results.append((loss.item(), [p.grad.clone() for p in model.parameters() if p.requires_grad]))
+    (plain_loss, plain_grads), (shared_loss, shared_grads) = results
+    assert shared_loss == pytest.approx(plain_loss, rel=1e-5)
+    for a, b in zip(plain_grads, shared_grads):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)
 
 
 def test_lora_learns_and_reloads(sharp_model_dir, tmp_path):
