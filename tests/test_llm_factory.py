@@ -19,9 +19,10 @@ class FakeLocal(ScriptedChatModel):
 
     loads = 0
 
-    def __init__(self, model_dir, batch_size, use_constraints):
+    def __init__(self, model_dir, batch_size, use_constraints, prefix_cache_tokens):
         super().__init__(lambda messages, d: "local reply")
         self.model_dir, self.batch_size, self.use_constraints = model_dir, batch_size, use_constraints
+        self.prefix_cache_tokens = prefix_cache_tokens
         FakeLocal.loads += 1
 
 
@@ -56,6 +57,7 @@ def test_local_models_are_shared_between_roles(fake_local, tmp_path):
     explorer, judge = factory.build_chat_model(spec, llm), factory.build_chat_model(spec, llm)
     assert explorer.inner is judge.inner and FakeLocal.loads == 1
     assert (explorer.inner.model_dir, explorer.inner.batch_size, explorer.inner.use_constraints) == (fake_local, 4, True)
+    assert explorer.inner.prefix_cache_tokens == 16384
     free = factory.build_chat_model(spec.model_copy(update={"constrained": False}), LLMSection(cache=False))
     assert isinstance(free, FakeLocal) and free is not explorer.inner and FakeLocal.loads == 2
     assert explorer.chat([{"role": "user", "content": "x"}]).text == "local reply"

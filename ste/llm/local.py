@@ -5,7 +5,9 @@ Concurrent `achat` calls (explore runs many trials at once) go into a queue; one
 their decoding parameters: sampling uses a generator per row, seeded from `Decoding.seed`, and each row has its
 own stop strings, token budget and constraint. A row that has finished (end of turn, a stop string, its token
 budget, or a constraint with nothing left to add) leaves the batch and its KV cache at once, so it costs no more
-compute. Greedy replies are the same batched or one by one. Constraints: see `ste.llm.constraints`.
+compute. Greedy replies are the same batched or one by one. A prompt that starts like an earlier one (the next
+turn of a conversation, the same system prompt) reuses that prefix's KV states: see `ste.llm.prefix_cache`.
+Constraints: see `ste.llm.constraints`.
 """
 from __future__ import annotations
 
@@ -19,8 +21,10 @@ from pathlib import Path
 
 from ste.errors import ConfigError
 from ste.llm.base import ChatModel, Completion, Decoding, Message
+from ste.llm.prefix_cache import PrefixCache, batch_states, common_prefix, row_states
 
 COLLECT_S = 0.02  # how long the batcher waits for one more request before it starts a batch
+SEED_MIN_TOKENS = 32  # a batch's shared prefix is computed once when at least this much is not cached yet
 
 
 @dataclass
@@ -51,9 +55,12 @@ class LocalChatModel(ChatModel):
         model_dir: a folder with config.json, weights and a tokenizer with a chat template.
         batch_size: most requests decoded together.
         use_constraints: honour `Decoding.constraint` (regex) by masking the logits.
+        prefix_cache_tokens: KV states kept so that prompts reuse earlier ones' prefixes (0: off);
+            see `ste.llm.prefix_cache`.
     """
 
-    def __init__(self, model_dir: Path, batch_size: int = 8, use_constraints: bool = True):
+    def __init__(self, model_dir: Path, batch_size: int = 8, use_constraints: bool = True,
+                 prefix_cache_tokens: int = 16384):
         super().__init__()
         self.model_dir = Path(model_dir)
         config = self.model_dir / "config.json"
@@ -73,6 +80,7 @@ class LocalChatModel(ChatModel):
         self._worker: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self.batch_sizes: list[int] = []  # one entry per batch run (tests and benchmarks read it)
+        self.prefix_cache = PrefixCache(prefix_cache_tokens)
 
     def cache_identity(self) -> dict:
         return {"backend": type(self).__name__, "model": self.name, "config_sha256": self._config_sha,
@@ -126,22 +134,22 @@ class LocalChatModel(ChatModel):
     def generate(self, conversations: list[list[Message]], decodings: list[Decoding]) -> list[Completion]:
         """Decode one batch synchronously (the worker calls this; usable directly from sync code)."""
         import torch
-        from transformers import DynamicCache
 
         self.batch_sizes.append(len(conversations))
         prompts = [self._encode(m) for m in conversations]
         rows = [self._new_row(p, d) for p, d in zip(prompts, decodings)]
-        width = max(len(p) for p in prompts)
-        input_ids = torch.tensor([[self._pad] * (width - len(p)) + p for p in prompts])
-        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        cache = DynamicCache(config=self.model.config)
+        self._seed_shared_prefix(prompts)
+        cache, mask, positions, logits = self._prefill(prompts)
+        fed = [list(p) for p in prompts]  # per row, the tokens whose states the cache holds
         active = list(range(len(rows)))  # rows still decoding, in batch order
         with torch.inference_mode():
             while True:
-                logits = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
-                                    past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
                 next_tokens = [self._step(rows[i], logits[k]) for k, i in enumerate(active)]
+                for k, i in enumerate(active):
+                    if not rows[i].done:
+                        fed[i].append(next_tokens[k])
+                    elif self.prefix_cache.max_tokens:
+                        self.prefix_cache.store(fed[i], row_states(cache, k, mask[k].bool()))
                 keep = [k for k, i in enumerate(active) if not rows[i].done]
                 if not keep:
                     break
@@ -152,8 +160,51 @@ class LocalChatModel(ChatModel):
                     active = [active[k] for k in keep]
                 input_ids = torch.tensor([[next_tokens[k]] for k in keep])
                 mask = torch.cat([mask, torch.ones(len(keep), 1, dtype=mask.dtype)], dim=1)
-                positions = positions[:, -1:] + 1
+                positions = positions + 1
+                logits = self._forward(input_ids, mask, positions, cache)
         return [Completion(r.text, prompt_tokens=r.prompt_tokens, completion_tokens=len(r.tokens)) for r in rows]
+
+    def _forward(self, input_ids, mask, positions, cache):
+        """The last position's logits (float32); `cache` grows by the input's length."""
+        import torch
+
+        with torch.inference_mode():
+            return self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
+                              use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
+
+    def _prefill(self, prompts: list[list[int]]):
+        """Forward the prompts, each reusing its longest cached prefix: (cache, mask, last positions, logits)."""
+        import torch
+        from transformers import DynamicCache
+
+        reused = [self.prefix_cache.lookup(p) for p in prompts]
+        lengths = [n for n, _ in reused]
+        suffixes = [p[n:] for p, n in zip(prompts, lengths)]
+        past, width = max(lengths), max(len(s) for s in suffixes)
+        self.prefix_cache.count(sum(lengths), sum(len(s) for s in suffixes))
+        input_ids = torch.tensor([[self._pad] * (width - len(s)) + s for s in suffixes])
+        # Reused states are left-padded to `past`, new tokens to `width`: padding in both places is masked out.
+        mask = torch.tensor([[0] * (past - n) + [1] * n + [0] * (width - len(s)) + [1] * len(s)
+                             for n, s in zip(lengths, suffixes)])
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, past:]
+        cache = DynamicCache(config=self.model.config)
+        with torch.inference_mode():
+            if past:
+                states = batch_states([kv for _, kv in reused], lengths, self.model.config.num_hidden_layers)
+                for layer, (keys, values) in enumerate(states):
+                    cache.update(keys, values, layer)
+            logits = self._forward(input_ids, mask, positions, cache)
+        return cache, mask, positions[:, -1:], logits
+
+    def _seed_shared_prefix(self, prompts: list[list[int]]) -> None:
+        """Compute once, and cache, the prefix all prompts of a batch share (their system prompt, say)."""
+        if len(prompts) < 2 or not self.prefix_cache.max_tokens:
+            return
+        shared = min(min(common_prefix(prompts[0], p) for p in prompts[1:]), min(len(p) for p in prompts) - 1)
+        if shared - self.prefix_cache.lookup(prompts[0][:shared + 1])[0] < SEED_MIN_TOKENS:
+            return
+        cache, mask, _, _ = self._prefill([prompts[0][:shared]])
+        self.prefix_cache.store(prompts[0][:shared], row_states(cache, 0, mask[0].bool()))
 
     def _encode(self, messages: list[Message]) -> list[int]:
         text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
