@@ -1,9 +1,10 @@
-"""HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/explore_speed.py [--apis 50] [--delay 0.2] [--serial-apis 5]
+"""HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/explore_speed.py [--apis 50] [--delay 1.0] [--serial-apis 5]
 
 How close exploration gets to infinite parallelism when every LLM call takes a fixed time. The explorer is the
 OpenAI-compatible stub server (tests/openai_stub.py, in its own process as a real server would be) answering
-each request after `--delay` seconds with tests.helpers.react_responder, through the real openai backend and
-the LLM cache (a fresh folder); the tools are the real built-in ones. Budget per API: 1 episode x 2 trials,
+each request after `--delay` seconds (default 1 s, a short ReAct turn from a served model; at 0.2 s the
+client's own CPU per request starts to show) with tests.helpers.react_responder, through the real openai
+backend and the LLM cache (a fresh folder); the tools are the real built-in ones. Budget per API: 1 episode x 2 trials,
 max_calls 2; explore.concurrency = the role's max_concurrency = --apis. Prints:
 - the critical-path ideal: the longest chain of sequential requests (one API's, all in order) x delay, what
   infinite parallelism would give;
@@ -118,7 +119,7 @@ def openai_model(url: str, concurrency: int, cache_dir: Path) -> ChatModel:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--apis", type=int, default=50)
-    parser.add_argument("--delay", type=float, default=0.2, help="seconds per LLM request")
+    parser.add_argument("--delay", type=float, default=1.0, help="seconds per LLM request")
     parser.add_argument("--serial-apis", type=int, default=5, help="APIs in the (scaled) one-at-a-time run")
     args = parser.parse_args()
 

@@ -162,3 +162,32 @@ def test_stub_runs_as_its_own_process():
     finally:
         proc.terminate()
         proc.communicate(timeout=5)
+
+
+@pytest.mark.parametrize("body", [{"object": "list", "data": []}, {"choices": []}, {"choices": [{"message": None}]},
+                                  [1, 2]])
+def test_a_reply_that_is_not_a_chat_completion_is_a_clear_error(body):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Odd(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Odd)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(LLMError, match="not a chat completion"):
+            model_for(f"http://127.0.0.1:{server.server_port}/v1").chat([{"role": "user", "content": "hi"}])
+    finally:
+        server.shutdown()

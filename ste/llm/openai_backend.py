@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import ssl
 import weakref
 
 import openai
-from openai.types.chat import ChatCompletion
 from pydantic import SecretStr
 
 from ste.config import LLMSpec
@@ -22,6 +22,7 @@ from ste.llm.base import ChatModel, Completion, Decoding, Message
 MAX_STOPS = 4  # OpenAI accepts at most 4 stop strings; the rest are applied here
 KEYLESS = "not-needed"  # local servers accept any key, the client insists on one
 RETRY_STATUS = {408, 409, 429}
+CONNECTIONS_PER_CLIENT = 8
 
 
 def _error_kind(err: Exception) -> str:
@@ -54,6 +55,11 @@ def _retry_after(err: Exception) -> float | None:
     return None
 
 
+def _count(usage: dict, key: str) -> int:
+    value = usage.get(key)
+    return value if isinstance(value, int) else 0
+
+
 def cut_at_stops(text: str, stops: tuple[str, ...]) -> str:
     """The text before the first stop string (servers that ignore some stops still honour them)."""
     for s in stops:
@@ -61,16 +67,17 @@ def cut_at_stops(text: str, stops: tuple[str, ...]) -> str:
     return text
 
 
-async def _close_at_loop_shutdown(client: openai.AsyncOpenAI):
-    """An async generator whose cleanup closes `client` while its loop still runs.
+async def _close_at_loop_shutdown(clients: list[openai.AsyncOpenAI]):
+    """An async generator whose cleanup closes `clients` while their loop still runs.
 
     `asyncio.run` finalizes a loop's pending async generators before closing it; without this the
-    client's connections outlive their loop and their cleanup fails later in another loop.
+    clients' connections outlive their loop and their cleanup fails later in another loop.
     """
     try:
         yield
     finally:
-        await client.close()
+        for client in clients:
+            await client.close()
 
 
 class OpenAIChatModel(ChatModel):
@@ -99,6 +106,7 @@ class OpenAIChatModel(ChatModel):
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         # The httpx pool and the semaphore belong to one event loop; `chat()` may run a new loop each call.
         self._per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._turn = 0  # round robin over a loop's clients
 
     def __repr__(self) -> str:
         return f"OpenAIChatModel(model={self.spec.model!r}, base_url={self.spec.base_url!r})"
@@ -107,14 +115,22 @@ class OpenAIChatModel(ChatModel):
         return {"backend": "openai", "model": self.spec.model, "base_url": self.spec.base_url,
                 "constrained": self.spec.use_constraints}
 
-    async def _loop_state(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
+    async def _loop_state(self) -> tuple[list[openai.AsyncOpenAI], asyncio.Semaphore]:
+        """This loop's clients and concurrency limit, created on its first call.
+
+        One client per CONNECTIONS_PER_CLIENT requests in flight: the HTTP pool scans all its connections for
+        every request it assigns, which costs more CPU than the request itself at high concurrency.
+        """
         loop = asyncio.get_running_loop()
         state = self._per_loop.get(loop)
         if state is None:
-            client = openai.AsyncOpenAI(api_key=self._key.get_secret_value(), base_url=self.spec.base_url,
-                                        timeout=self.spec.timeout_s, max_retries=0)
-            closer = _close_at_loop_shutdown(client)
-            state = self._per_loop[loop] = (client, asyncio.Semaphore(self.spec.max_concurrency), closer)
+            tls = ssl.create_default_context()  # one for all clients: each costs ~50 ms of CPU
+            clients = [openai.AsyncOpenAI(api_key=self._key.get_secret_value(), base_url=self.spec.base_url,
+                                          timeout=self.spec.timeout_s, max_retries=0,
+                                          http_client=openai.DefaultAsyncHttpxClient(verify=tls))
+                       for _ in range(-(-self.spec.max_concurrency // CONNECTIONS_PER_CLIENT))]
+            closer = _close_at_loop_shutdown(clients)
+            state = self._per_loop[loop] = (clients, asyncio.Semaphore(self.spec.max_concurrency), closer)
             await closer.__anext__()  # registers it with this loop's shutdown
         return state[0], state[1]
 
@@ -136,17 +152,20 @@ class OpenAIChatModel(ChatModel):
         return random.uniform(0, min(self.max_backoff_s, self.backoff_s * 2**attempt))
 
     async def achat(self, messages: list[Message], decoding: Decoding = Decoding()) -> Completion:
-        client, limit = await self._loop_state()
+        clients, limit = await self._loop_state()
         kwargs = self._request(messages, decoding)
         for attempt in range(self.spec.max_retries + 1):
             try:
                 async with limit:
-                    # The JSON body as is: the SDK's typed `create` spends ~4 ms of CPU per request
-                    # transforming arguments, which caps a single process at a few hundred requests/s.
+                    client = clients[self._turn % len(clients)]
+                    self._turn += 1
+                    # The JSON body as is, the reply as plain JSON: the SDK's typed `create` spends ~4 ms of
+                    # CPU per request transforming arguments and ~1 ms building models from the reply, which
+                    # caps a single process at a few hundred requests/s.
                     # The client's timeout bounds each read; wait_for bounds the whole reply, which a
                     # server could otherwise trickle in byte by byte, each read well within the timeout.
                     response = await asyncio.wait_for(
-                        client.post("/chat/completions", body=kwargs, cast_to=ChatCompletion), self.spec.timeout_s)
+                        client.post("/chat/completions", body=kwargs, cast_to=object), self.spec.timeout_s)
                 break
             except (openai.OpenAIError, TimeoutError) as err:
                 kind = _error_kind(err)
@@ -155,16 +174,26 @@ class OpenAIChatModel(ChatModel):
                     raise self._failure(err, attempt) from None
                 self.usage.retries += 1
                 await asyncio.sleep(self._wait_s(attempt, err))
-        if not response.choices:
-            raise LLMError(f"model {self.spec.model!r} at {self.spec.base_url}: a reply without choices")
-        text = cut_at_stops(response.choices[0].message.content or "", decoding.stop)
+        text, usage = self._reply(response)
+        text = cut_at_stops(text, decoding.stop)
         # A "\\ud800" escape in the server's JSON decodes to a lone surrogate, which no UTF-8 file can hold.
         text = text.encode("utf-8", "replace").decode("utf-8")
-        usage = response.usage
-        c = Completion(text, prompt_tokens=(usage and usage.prompt_tokens) or 0,
-                       completion_tokens=(usage and usage.completion_tokens) or 0, retries=attempt)
+        c = Completion(text, prompt_tokens=_count(usage, "prompt_tokens"),
+                       completion_tokens=_count(usage, "completion_tokens"), retries=attempt)
         self.usage.add(c)
         return c
+
+    def _reply(self, response: object) -> tuple[str, dict]:
+        """The first choice's text and the usage block of a chat completion's JSON; LLMError when malformed."""
+        try:
+            text = response["choices"][0]["message"]["content"] or ""
+            usage = response.get("usage") or {}
+            if isinstance(text, str) and isinstance(usage, dict):
+                return text, usage
+        except (TypeError, KeyError, IndexError, AttributeError):
+            pass
+        raise LLMError(f"model {self.spec.model!r} at {self.spec.base_url}: not a chat completion (no "
+                       f"choices[0].message.content): {str(response)[:200]}")
 
     def _failure(self, err: Exception, attempt: int) -> LLMError:
         """Our error for a failed call; it names the server and the cause, never the key."""
