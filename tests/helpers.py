@@ -302,3 +302,16 @@ def jsonl_rows(path: str | Path, drop: tuple[str, ...] = ("wall_s",)) -> list[di
     """The records of a JSONL file without the fields that depend on the clock."""
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     return [{k: v for k, v in r.items() if k not in drop} for r in rows]
+
+
+def varied_tiny_model(tiny_model_dir: Path, path: Path, seed: int = 0) -> Path:
+    """The tiny model re-drawn with larger random weights (so greedy replies depend on the prompt), saved at `path`."""
+    import torch
+    from transformers import AutoConfig, AutoTokenizer, LlamaForCausalLM
+
+    config = AutoConfig.from_pretrained(tiny_model_dir)
+    config.initializer_range = 0.2
+    torch.manual_seed(seed)
+    LlamaForCausalLM(config).save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(path)
+    return path

@@ -13,6 +13,7 @@ from ste.llm.base import Decoding
 from ste.llm.constraints import (QUESTION_OPENERS, choice_regex, json_object_regex, line_with_literals, question_regex,
                                  react_call_regex)
 from ste.llm.local import LocalChatModel
+from tests.helpers import varied_tiny_model
 
 PROMPTS = [
     [{"role": "user", "content": "Hi"}],
@@ -26,16 +27,7 @@ HOLIDAYS = {"type": "object", "properties": {"country": {"type": "string"}, "yea
 @pytest.fixture(scope="module")
 def tiny(tiny_model_dir, tmp_path_factory):
     """The shared tiny model with larger random weights: its greedy replies then vary with the prompt."""
-    import torch
-    from transformers import AutoConfig, AutoTokenizer, LlamaForCausalLM
-
-    config = AutoConfig.from_pretrained(tiny_model_dir)
-    config.initializer_range = 0.2
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny-varied")
-    LlamaForCausalLM(config).save_pretrained(path)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(path)
-    return LocalChatModel(path, batch_size=8)
+    return LocalChatModel(varied_tiny_model(tiny_model_dir, tmp_path_factory.mktemp("tiny-varied")), batch_size=8)
 
 
 def test_batched_equals_one_by_one_under_greedy(tiny):

@@ -7,6 +7,7 @@ import torch
 from ste.llm.base import Decoding
 from ste.llm.local import LocalChatModel
 from ste.llm.prefix_cache import PrefixCache
+from tests.helpers import varied_tiny_model
 
 SYSTEM = {"role": "system", "content": "You are a careful assistant. " * 12}
 GREEDY = Decoding(max_tokens=10)
@@ -15,15 +16,7 @@ GREEDY = Decoding(max_tokens=10)
 @pytest.fixture(scope="module")
 def varied_dir(tiny_model_dir, tmp_path_factory):
     """The tiny model with larger random weights, so that greedy replies depend on the whole prompt."""
-    from transformers import AutoConfig, AutoTokenizer, LlamaForCausalLM
-
-    config = AutoConfig.from_pretrained(tiny_model_dir)
-    config.initializer_range = 0.2
-    torch.manual_seed(1)
-    path = tmp_path_factory.mktemp("tiny-prefix")
-    LlamaForCausalLM(config).save_pretrained(path)
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(path)
-    return path
+    return varied_tiny_model(tiny_model_dir, tmp_path_factory.mktemp("tiny-prefix"), seed=1)
 
 
 def conversation(question: str, *turns: str) -> list[dict]:
