@@ -29,7 +29,7 @@ RAN = re.compile(r"Running stage '([^']+)'")
 
 
 # The committed results of the real run: a copy is a fresh pipeline, so it starts without them.
-RUN_RESULTS = ("dvc.lock", "metrics/", "reports/")
+RUN_RESULTS = ("dvc.lock", "metrics/", "reports/", "models/")  # the committed run's results (cache: false outs)
 
 
 def copy_worktree(dest: Path, root: Path = ROOT) -> None:
