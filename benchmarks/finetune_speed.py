@@ -31,7 +31,8 @@ SYSTEM = ("You are in tool mode. You can call these APIs:\n\n" + "\n\n".join(
 def synthetic(n: int) -> list[dict]:
     return [{"messages": [{"role": "system", "content": SYSTEM},
                           {"role": "user", "content": f"Which place has the code X{i:02d}?"},
-                          {"role": "assistant", "content": f'Action: api_{i % 3}\nAction Input: {{"code": "X{i:02d}"}}'}]}
+                          {"role": "assistant",
+                           "content": f'Action: api_{i % 3}\nAction Input: {{"code": "X{i:02d}"}}'}]}
             for i in range(n)]
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from ste.config import LLMSection, LLMSpec
 from ste.llm.base import ChatModel
 
-# One loaded local model per (folder, constrained, prefix cache) in this process: explorer, judge and paraphraser share it.
-_LOCAL: dict[tuple[Path, bool], ChatModel] = {}
+# One loaded local model per (folder, constrained, prefix cache size) in this process: explorer, judge and
+# paraphraser share it.
+_LOCAL: dict[tuple[Path, bool, int], ChatModel] = {}
 _LOCAL_LOCK = threading.Lock()
 
 

@@ -190,8 +190,7 @@ class LocalChatModel(ChatModel):
         cache = DynamicCache(config=self.model.config)
         with torch.inference_mode():
             if past:
-                states = batch_states([kv for _, kv in reused], lengths, self.model.config.num_hidden_layers)
-                for layer, (keys, values) in enumerate(states):
+                for layer, (keys, values) in enumerate(batch_states([kv for _, kv in reused])):
                     cache.update(keys, values, layer)
             logits = self._forward(input_ids, mask, positions, cache)
         return cache, mask, positions[:, -1:], logits

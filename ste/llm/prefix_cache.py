@@ -71,22 +71,20 @@ class PrefixCache:
         self.computed += computed
 
 
-def batch_states(kvs: list[KV | None], lengths: list[int], layers: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Per layer, the rows' reused states left-padded with zeros to the longest (masked out by the caller)."""
-    width = max(lengths)
-    template = next(kv for kv in kvs if kv is not None)
-    out = []
-    for layer in range(layers):
-        keys, values = [], []
-        for kv, n in zip(kvs, lengths):
-            like_k, like_v = template[layer]
-            k = kv[layer][0] if kv is not None else like_k[:, :0]
-            v = kv[layer][1] if kv is not None else like_v[:, :0]
-            pad = width - n
-            keys.append(torch.nn.functional.pad(k, (0, 0, pad, 0)))
-            values.append(torch.nn.functional.pad(v, (0, 0, pad, 0)))
-        out.append((torch.stack(keys), torch.stack(values)))
-    return out
+def batch_states(kvs: list[KV | None]) -> KV:
+    """Per layer, the rows' reused states stacked, left-padded with zeros to the longest (masked out by the caller).
+
+    A row with nothing reused (None) gets padding only.
+    """
+    like = next(kv for kv in kvs if kv is not None)
+    width = max(kv[0][0].shape[1] for kv in kvs if kv is not None)
+
+    def padded(kv: KV | None, layer: int, part: int) -> torch.Tensor:
+        states = like[layer][part][:, :0] if kv is None else kv[layer][part]
+        return torch.nn.functional.pad(states, (0, 0, width - states.shape[1], 0))
+
+    return [tuple(torch.stack([padded(kv, layer, part) for kv in kvs]) for part in (0, 1))
+            for layer in range(len(like))]
 
 
 def row_states(cache, row: int, keep: torch.Tensor) -> KV:
