@@ -174,3 +174,16 @@ def test_line_with_literals_needs_every_value_in_any_order(tiny):
     assert not re.fullmatch(q, "Which airport is NRT, for 2 people?")  # no commas: a short question
     assert not re.fullmatch(q, "NRT 2?") and not re.fullmatch(q, "What is NRT for 2? And more")
     assert tiny.chat(PROMPTS[1], Decoding(max_tokens=3, constraint=q)).text.split(" ")[0] in QUESTION_OPENERS
+
+
+def test_column_major_weights_keep_the_logits(tiny):
+    """The decoding layout (each Linear's weight stored transposed) changes memory order, not values."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    plain = AutoModelForCausalLM.from_pretrained(tiny.model_dir, dtype=torch.float32).eval()
+    linears = [m for m in tiny.model.modules() if isinstance(m, torch.nn.Linear)]
+    assert linears and all(m.weight.t().is_contiguous() for m in linears)
+    ids = torch.tensor([tiny._encode(PROMPTS[2])])
+    with torch.inference_mode():
+        assert torch.allclose(tiny.model(input_ids=ids).logits, plain(input_ids=ids).logits, atol=1e-5)
