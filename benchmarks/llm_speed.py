@@ -2,7 +2,8 @@
 
 Speed of the local backend on the embedded model (SmolLM2-135M, float32 CPU), printed as figures and ratios:
 load time cold (GGUF conversion into a temporary models_dir) vs cached; aggregate tokens/s one by one vs
-batched; constraint compile time and per-token cost of constrained vs free decoding.
+batched; constraint compile time and per-token cost of constrained vs free decoding; one decoding step with
+the Linear weights as stored on disk vs column-major (the local backend's layout).
 """
 from __future__ import annotations
 
@@ -79,6 +80,31 @@ def constraint_cost(model: LocalChatModel, tokens: int) -> None:
     print(f"constrained reply ({cons.completion_tokens} tokens): {cons.text!r}")
 
 
+def decoding_step_layout(model: LocalChatModel, context: int = 500, steps: int = 30) -> None:
+    """ms per decoding step (1 and 3 rows, `context` tokens cached): weights as on disk vs the backend's layout."""
+    import torch
+    from transformers import AutoModelForCausalLM, DynamicCache
+
+    as_stored = AutoModelForCausalLM.from_pretrained(model.model_dir, dtype=torch.float32).eval()
+
+    def step_ms(lm, rows: int) -> float:
+        ids = torch.randint(0, 40000, (rows, context), generator=torch.Generator().manual_seed(0))
+        with torch.inference_mode():
+            cache = DynamicCache(config=lm.config)
+            lm(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            start = time.perf_counter()
+            for i in range(steps):
+                lm(input_ids=ids[:, i:i + 1], position_ids=torch.full((rows, 1), context + i), past_key_values=cache,
+                   use_cache=True, logits_to_keep=1)
+        return (time.perf_counter() - start) / steps * 1e3
+
+    for rows in (1, 3):
+        stored = min(step_ms(as_stored, rows) for _ in range(2))
+        column = min(step_ms(model.model, rows) for _ in range(2))
+        print(f"decoding step, {rows} row(s): weights as stored {stored:5.1f} ms, column-major {column:5.1f} ms: "
+              f"{stored / column:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[2])
     parser.add_argument("--tokens", type=int, default=64)
@@ -89,6 +115,7 @@ def main() -> None:
     model.batch_size = args.batch
     throughput(model, args.tokens, args.batch)
     constraint_cost(model, args.tokens)
+    decoding_step_layout(model)
 
 
 if __name__ == "__main__":
