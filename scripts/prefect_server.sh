@@ -17,6 +17,9 @@ case "$cmd" in
     done
     echo "Prefect server did not start; see $PREFECT_HOME/server.log" >&2; exit 1 ;;
   stop)
-    if [ -f "$pidfile" ]; then kill -- "-$(cat "$pidfile")" 2>/dev/null || kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi ;;
+    if [ -f "$pidfile" ]; then kill -- "-$(cat "$pidfile")" 2>/dev/null || kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi
+    # gone only when it no longer answers: a `start` right after must not find the dying one "already up"
+    for _ in $(seq 1 30); do curl -sf "$url" >/dev/null 2>&1 || exit 0; sleep 1; done
+    echo "Prefect server on 127.0.0.1:$port still answers" >&2; exit 1 ;;
   *) echo "usage: $0 start|stop [port]" >&2; exit 2 ;;
 esac
