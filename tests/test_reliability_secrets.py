@@ -92,7 +92,8 @@ def test_prefect_server_script_binds_localhost(tmp_path):
     """Run scripts/prefect_server.sh with stand-ins for prefect and curl; check the address it starts."""
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "curl").write_text('#!/bin/sh\ntest -f "$PREFECT_HOME/started"\n')
+    # the fake server answers from its start until `stop` removes its pid file (stop waits for that)
+    (fake / "curl").write_text('#!/bin/sh\ntest -f "$PREFECT_HOME/started" && test -f "$PREFECT_HOME/server.pid"\n')
     venv = tmp_path / ".venv" / "bin"
     venv.mkdir(parents=True)
     (venv / "prefect").write_text('#!/bin/sh\necho "$@" > "$PREFECT_HOME/args"\ntouch "$PREFECT_HOME/started"\n')
