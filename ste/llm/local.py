@@ -270,7 +270,7 @@ def _column_major_linears(model):
     """Store each Linear's weight transposed in memory (same values), for faster decoding on CPU.
 
     `F.linear` computes x @ W.T; with W.T contiguous, a decoding step's few rows multiply a row-major
-    matrix, which MKL does 1.2-1.4x faster for 1-3 rows (benchmarks/llm_speed.py). A weight tied to the
+    matrix, which MKL does 1.1-1.4x faster for 1-3 rows (benchmarks/llm_speed.py). A weight tied to the
     embeddings gets its own copy, since lookups want the rows. Inference only: nothing is saved from here.
     """
     import torch
