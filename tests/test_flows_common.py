@@ -1,6 +1,7 @@
 """What every stage's command line shares: Prefect settings for a stage process, and its fast exit."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -17,7 +18,7 @@ def test_stage_processes_send_no_heartbeats_unless_asked(monkeypatch):
     assert get_current_settings().flows.heartbeat_frequency == default  # only inside the stage
 
 
-def test_an_explicit_heartbeat_setting_wins(tmp_path):
+def test_an_explicit_heartbeat_setting_wins():
     code = ("from flows.common import stage_settings\nfrom prefect.settings import get_current_settings as g\n"
             "with stage_settings():\n    print(g().flows.heartbeat_frequency)\n")
     out = subprocess.run([sys.executable, "-c", code], env={**_env(), HEARTBEAT_ENV: "45"}, capture_output=True,
@@ -51,6 +52,4 @@ def test_bad_input_still_exits_2_with_one_line():
 
 
 def _env() -> dict:
-    import os
-
     return {k: v for k, v in os.environ.items() if k != HEARTBEAT_ENV}
