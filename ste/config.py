@@ -172,6 +172,7 @@ Mode = Literal["baseline", "icl", "finetuned"]
 class EvaluateSection(Strict):
     modes: list[Mode] = ["baseline", "icl", "finetuned"]
     apis: str | list[str] = "explored"  # "explored" (the config's APIs), "all", "category:<name>" or a list
+    split: Literal["dev", "test"] = "test"  # gold items scored: tune on dev, report on test
     max_items_per_api: int | None = Field(None, ge=1)
     icl_k: int = Field(8, ge=0)
     retriever: Literal["embedding", "bm25"] = "embedding"

@@ -67,3 +67,4 @@ class TestItem(Record):
     api: str
     query: str
     arguments: dict[str, Any]
+    split: Literal["dev", "test"] = "test"  # tune on dev, report on test

@@ -28,7 +28,7 @@ def eval_items(params: Params, registry: Registry, config: str | None) -> tuple[
     per_api: dict[str, int] = {}
     items = []
     for item in load_testset():
-        if item.api in apis and per_api.get(item.api, 0) < (params.evaluate.max_items_per_api or 10**9):
+        if item.api in apis and item.split == params.evaluate.split and per_api.get(item.api, 0) < (params.evaluate.max_items_per_api or 10**9):
             per_api[item.api] = per_api.get(item.api, 0) + 1
             items.append(item)
     return apis, items
