@@ -11,8 +11,6 @@ test items of every API *with examples* in its batch and the earlier ones. Round
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import random
 from collections import defaultdict
@@ -21,6 +19,7 @@ from pathlib import Path
 
 from ste.errors import ConfigError, DataError
 from ste.exploit.export import GENERAL, general_records
+from ste.provenance import fingerprint
 from ste.schemas import Example, TestItem
 
 
@@ -139,11 +138,14 @@ def plan_rounds(examples: list[Example], records: list[dict], batches: list[list
     return Plan(rounds, skipped, sorted(have - batched))
 
 
+# The code a round runs: fine-tuning, then scoring the student (model loading and tools included).
+ROUND_CODE = ("ste.continual", "ste.finetune", "ste.evaluate.evaluate", "ste.llm.factory", "ste.tools")
+
+
 def round_fingerprint(rnd: Round, *context) -> str:
-    """What a finished round must match to be reused: its records and test items, plus `context`
-    (base model, settings, the previous round's fingerprint, ...)."""
-    blob = json.dumps([rnd.records, [i.id for i in rnd.items], *context], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    """What a finished round must match to be reused: its records and test items, `context` (base model,
+    settings, the previous round's fingerprint, ...) and the code that ran it."""
+    return fingerprint(rnd.records, [i.id for i in rnd.items], *context, code=ROUND_CODE)
 
 
 def batch_scores(predictions: list[dict], batches: list[list[str]]) -> dict[str, float]:

@@ -3,14 +3,14 @@
 A plain PyTorch loop rather than transformers.Trainer, so every step reads top to bottom. The loss
 covers only the assistant turns. A checkpoint (trainable weights, optimizer, scheduler, RNG state,
 loss history) is saved every `checkpoint_every` steps outside the output folder; a run that was
-interrupted resumes from it and ends with the same weights as a run that never stopped.
+interrupted resumes from it and ends with the same weights as a run that never stopped. The checkpoint
+names the data, settings and code it belongs to (`ste.provenance`), and is deleted once the run is done.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
-import json
 import logging
 import math
 import os
@@ -26,6 +26,7 @@ from ste.config import FinetuneSection
 from ste.errors import ConfigError, DataError
 from ste.io import atomic_write_dir, atomic_write_text, write_json
 from ste.llm.embedded import convert_once
+from ste.provenance import fingerprint
 
 log = logging.getLogger(__name__)
 IGNORE = -100  # label of tokens that carry no loss
@@ -113,13 +114,10 @@ def _trainable(model) -> dict[str, torch.Tensor]:
 
 def _fingerprint(model_dir: Path, records: list[dict], settings: FinetuneSection,
                  init_adapter: Path | None = None) -> str:
-    """What a checkpoint must match to be resumed: same base (and starting adapter), data and settings."""
+    """What a checkpoint must match to be resumed: same base (and starting adapter), data, settings and code."""
     fixed = settings.model_dump(exclude={"checkpoint_every"})  # how often to save does not change the result
-    blob = json.dumps([str(Path(model_dir).resolve()), records, fixed], sort_keys=True, default=str)
-    h = hashlib.sha256(blob.encode())
-    if init_adapter is not None:
-        h.update(_adapter_key(model_dir, init_adapter).encode())
-    return h.hexdigest()
+    start = _adapter_key(model_dir, init_adapter) if init_adapter is not None else None
+    return fingerprint(str(Path(model_dir).resolve()), records, fixed, start, code=("ste.finetune",))
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -238,8 +236,8 @@ def finetune(
                           num_training_steps=total)
 
     ckpt_path = checkpoint_dir / CHECKPOINT
-    fingerprint = _fingerprint(model_dir, records, settings, init_adapter)
-    state = _load_checkpoint(ckpt_path, fingerprint)
+    run_id = _fingerprint(model_dir, records, settings, init_adapter)
+    state = _load_checkpoint(ckpt_path, run_id)
     start, history = 0, []
     if state:
         unknown = model.load_state_dict(state["weights"], strict=False).unexpected_keys
@@ -274,7 +272,7 @@ def finetune(
         log.info("step %d/%d  loss %.4f", step + 1, total, step_loss)
         if (step + 1) % checkpoint_every == 0 or step + 1 == stop:
             _save_checkpoint(ckpt_path, {
-                "fingerprint": fingerprint, "step": step + 1, "history": history, "weights": _trainable(model),
+                "fingerprint": run_id, "step": step + 1, "history": history, "weights": _trainable(model),
                 "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
             })
 
@@ -290,6 +288,8 @@ def finetune(
     if stop == total:
         model.eval()
         _write_outputs(model, tok, model_dir, settings, out_dir, history, init_adapter)
+        # The run is complete and its outputs are written: a later run must train, never reload this one.
+        ckpt_path.unlink(missing_ok=True)
     summary["wall_s"] = round(time.time() - t0, 2)
     summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return summary

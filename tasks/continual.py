@@ -55,7 +55,8 @@ def run_round(params: Params, setting: str, rnd: Round, previous: dict | None, o
     # The student's prompt lists the reused config's APIs, as in its exported records.
     prompt_apis = registry.select(params.explore.resolve(params.continual.config).apis)
     fingerprint = round_fingerprint(
-        rnd, str(base.resolve()), params.finetune.model_dump(), params.evaluate.max_new_tokens,
+        rnd, str(base.resolve()), params.llm.roles.student.model_dump(), params.finetune.model_dump(),
+        params.evaluate.max_new_tokens,
         params.tools.model_dump(), prompt_apis, previous["fingerprint"] if chained else None)
     round_dir = Path(out_dir) / rnd.name
     weights = round_dir / ("adapter" if lora else "model")

@@ -154,3 +154,37 @@ def test_orchestrated_sweep_runs_queued_experiments_and_leaves_the_workspace(pro
     assert project.params()["orchestration"]["schedule"] == "0 3 * * *" and project.status() == {}
     repro = project.run(sys.executable, "-m", "flows.orchestrate", "repro")  # `dvc repro` as a Prefect flow
     assert "Data and pipelines are up to date" in repro.stdout + repro.stderr and not RAN.findall(repro.stderr)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{path}: {old!r} not found"
+    path.write_text(text.replace(old, new))
+
+
+def _out_md5(project: Project, stage: str, out: str) -> str:
+    lock = yaml.safe_load((project.path / "dvc.lock").read_text())["stages"][stage]
+    return next(o["md5"] for o in lock["outs"] if o["path"] == out)
+
+
+@pytest.mark.slow
+def test_a_code_change_recomputes_what_that_code_produced(project):
+    """Resume never hands back a result of other code: fine-tuning retrains, exploration re-runs its trials.
+
+    Runs last in this module: it leaves the copy's code changed.
+    """
+    adapter = _out_md5(project, "finetune@full", "models/full/adapter")
+    _edit(project.path / "ste" / "finetune.py", "weight_decay=0.0", "weight_decay=0.01")  # changes the weights
+    assert "finetune@full" in project.run(sys.executable, "-m", "dvc", "repro", "finetune@full").stdout
+    summary = json.loads((project.path / "models" / "full" / "summary.json").read_text())
+    assert summary["steps"] > 0 and summary["resumed_from_step"] == 0
+    assert _out_md5(project, "finetune@full", "models/full/adapter") != adapter
+
+    _edit(project.path / "ste" / "explore" / "trial.py", "t.final_answer = step.final_answer\n",
+          "t.final_answer = step.final_answer.upper()\n")
+    project.dvc("repro", "explore@full")
+    summary = json.loads((project.path / "data" / "explore" / "full" / "summary.json").read_text())
+    assert summary["resumed_trials"] == 0 and summary["trials"] > 0
+    trials = [json.loads(line) for line in (project.path / "data/explore/full/trials.jsonl").read_text().splitlines()]
+    answers = [t["final_answer"] for t in trials if t["final_answer"]]
+    assert answers and all(a == a.upper() for a in answers)

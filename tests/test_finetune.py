@@ -153,8 +153,20 @@ def test_interrupted_run_resumes_to_the_same_weights(tiny_model_dir, tmp_path):
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     assert (tmp_path / "a" / "loss.csv").read_text() == (tmp_path / "b" / "loss.csv").read_text()
 
-    other = finetune(tiny_model_dir, RECORDS[:4], s, tmp_path / "c", tmp_path / "ckpt_b")  # other data: fresh start
-    assert other["resumed_from_step"] == 0
+    # A finished run leaves no checkpoint: running it again trains again, it never reloads the old result.
+    assert not (tmp_path / "ckpt_a" / "last.pt").exists() and not (tmp_path / "ckpt_b" / "last.pt").exists()
+    again = finetune(tiny_model_dir, RECORDS, s, tmp_path / "a", tmp_path / "ckpt_a")
+    assert again["resumed_from_step"] == 0 and again["steps"] == whole["steps"] > 0
+
+
+def test_a_checkpoint_of_other_data_or_code_is_not_resumed(tiny_model_dir, tmp_path, monkeypatch):
+    s = settings(epochs=2)
+    finetune(tiny_model_dir, RECORDS, s, tmp_path / "a", tmp_path / "ckpt", max_steps=2)
+    other = finetune(tiny_model_dir, RECORDS[:4], s, tmp_path / "c", tmp_path / "ckpt", max_steps=2)
+    assert other["resumed_from_step"] == 0  # other data: a fresh start
+    monkeypatch.setattr("ste.provenance.code_digest", lambda *a, **k: "other code")
+    changed = finetune(tiny_model_dir, RECORDS[:4], s, tmp_path / "c", tmp_path / "ckpt")
+    assert changed["resumed_from_step"] == 0  # same data and settings, other code: a fresh start
 
 
 def test_full_finetuning_writes_a_model(tiny_model_dir, tmp_path):

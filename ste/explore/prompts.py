@@ -25,16 +25,6 @@ def template(name: str) -> str:
     return resources.files("ste").joinpath("prompts", f"{name}.txt").read_text(encoding="utf-8").strip()
 
 
-def prompt_digest() -> str:
-    """A fingerprint of every template (a prompt change must not resume an old run)."""
-    import hashlib
-
-    folder = resources.files("ste").joinpath("prompts")
-    parts = sorted((p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir()
-                   if p.name.endswith((".txt", ".json")))
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
-
-
 def user(text: str) -> Message:
     return {"role": "user", "content": text}
 

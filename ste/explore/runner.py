@@ -1,7 +1,7 @@
 """Explore many APIs, one JSONL line per finished trial, resumable after a crash; each API can run on its own.
 
 out_dir holds
-- run.json: a fingerprint of the settings, APIs, tools, prompts and model (what must match to resume);
+- run.json: a fingerprint of the settings, APIs, tools, model and code (`ste.provenance`; what must match to resume);
 - parts/<api>.jsonl while a run is going: one API's finished trials, appended as they finish. Each API has
   its own file and one writer, so APIs can run in threads, processes or machines that share the folder;
 - trials.jsonl: every trial in (API selection, episode, trial) order, written once all APIs are done
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import re
 import shutil
@@ -29,15 +28,17 @@ from tqdm import tqdm
 
 from ste.config import ExploreSettings
 from ste.errors import DataError
-from ste.explore.prompts import prompt_digest
 from ste.explore.summary import summarize
 from ste.explore.trial import Explorer, resolve_mode, run_trial
 from ste.io import append_jsonl, read_json, read_jsonl, write_json, write_jsonl
 from ste.llm.base import ChatModel, run_sync
+from ste.provenance import fingerprint
 from ste.schemas import Trial
 from ste.tools.base import Registry
 
 log = logging.getLogger(__name__)
+# The code whose behaviour trials record: exploration (prompts included) and the tools it calls.
+EXPLORE_CODE = ("ste.explore", "ste.tools")
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,12 @@ class RunPlan:
         return self.settings.episodes * self.settings.trials_per_episode
 
 
-def fingerprint(registry: Registry, model: ChatModel, settings: ExploreSettings, apis: list[str],
-                mode: str, constrained: bool) -> str:
-    """What must match for earlier trials to be reused."""
-    tools = {a: [registry.get(a).signature(), registry.get(a).examples] for a in apis}
-    blob = {"settings": settings.model_dump(mode="json"), "apis": apis, "tools": tools, "mode": mode,
-            "constrained": constrained, "model": model.cache_identity(), "prompts": prompt_digest()}
-    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()
+def run_fingerprint(registry: Registry, model: ChatModel, settings: ExploreSettings, apis: list[str],
+                    mode: str, constrained: bool) -> str:
+    """What must match for earlier trials to be reused: settings, tools, model, and the code that ran them."""
+    tools = {a: [registry.get(a).signature(), registry.get(a).examples, registry.get(a).parameters] for a in apis}
+    return fingerprint({"settings": settings.model_dump(mode="json"), "apis": apis, "tools": tools, "mode": mode,
+                        "constrained": constrained, "model": model.cache_identity()}, code=EXPLORE_CODE)
 
 
 def part_path(out_dir: str | Path, api: str) -> Path:
@@ -122,11 +122,11 @@ def start_run(registry: Registry, model: ChatModel, settings: ExploreSettings, o
     apis = registry.select(settings.apis)
     mode = resolve_mode(settings.imagination, local_explorer)
     constrained = local_explorer if constrained is None else constrained
-    fp = fingerprint(registry, model, settings, apis, mode, constrained)
+    fp = run_fingerprint(registry, model, settings, apis, mode, constrained)
     merged, parts = out / "trials.jsonl", out / "parts"
     previous = read_json(out / "run.json").get("fingerprint") if (out / "run.json").exists() else None
     if previous != fp and (merged.exists() or parts.exists()):
-        log.warning("%s: settings, APIs, tools, prompts or model changed since the last run; starting fresh", out)
+        log.warning("%s: settings, APIs, tools, model or code changed since the last run; starting fresh", out)
         merged.unlink(missing_ok=True)
         (out / "summary.json").unlink(missing_ok=True)
         shutil.rmtree(parts, ignore_errors=True)

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from ste.llm.base import ChatModel, Completion, Decoding, Message
+from ste.provenance import code_digest
 
 
 def cache_key(identity: dict, messages: list[Message], decoding: Decoding) -> str:
@@ -45,7 +46,8 @@ class CachedChatModel(ChatModel):
         return f"CachedChatModel({self.inner!r}, cache_dir={str(self.cache_dir)!r})"
 
     def cache_identity(self) -> dict:
-        return self.inner.cache_identity()
+        """The inner model's identity and the digest of its backend's code: a fix there recomputes its replies."""
+        return {**self.inner.cache_identity(), "code": code_digest(type(self.inner).__module__)}
 
     def path(self, key: str) -> Path:
         return self.cache_dir / key[:2] / f"{key}.json"
