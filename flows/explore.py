@@ -1,15 +1,21 @@
-"""python -m flows.explore --config full --out data/explore/full
+"""python -m flows.explore --all --out data/explore        (or: --config full --out data/explore/full)
 
-The explore stage as a Prefect flow: one task per API, on the task runner params.yaml names
+The explore stage as a Prefect flow: one task per (config, API), on the task runner params.yaml names
 (`orchestration.task_runner`):
-- `threads`: `explore.concurrency` APIs at once in this process;
+- `threads`: `explore.concurrency` API tasks at once in this process;
 - `dask`: a Dask cluster, local (in this process) or the scheduler at `orchestration.dask_address`.
   Its workers must see the output folder (a shared filesystem) and reach the LLM server.
-Each API task appends to its own part file, so a killed run or a retried task resumes per API; the
-last task merges the parts into trials.jsonl in a fixed order. Next step: Ray (prefect-ray's
-RayTaskRunner) would plug into `task_runner` below the same way.
+With `--all`, every config of params.yaml runs at once against one loaded explorer, each into
+`<out>/<config>`: their requests share the local model's batches, and a request two configs send alike
+(every config's first trial, say) is computed once. Each config resumes from its own fingerprint, so a
+change to one config recomputes only that one. Each API task appends to its own part file, so a killed run
+or a retried task resumes per API; the last task of a config merges its parts into trials.jsonl in a fixed
+order. Next step: Ray (prefect-ray's RayTaskRunner) would plug into `task_runner` below the same way.
 """
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 from prefect import flow
 from prefect.futures import wait
@@ -35,31 +41,55 @@ def task_runner(params: Params) -> TaskRunner:
 @flow(name="explore")
 def explore_flow(config: str = "full", out: str = "data/explore/full", params_path: str = "params.yaml") -> dict:
     """Simulated trial and error on every selected API, with the config's memory settings."""
-    runner = task_runner(load_params(params_path))
-    return explore_apis.with_options(task_runner=runner)(config, out, params_path)
+    return explore_configs_flow({config: out}, params_path)[config]
+
+
+@flow(name="explore-all")
+def explore_all_flow(out_root: str = "data/explore", params_path: str = "params.yaml") -> dict:
+    """Every exploration config at once, each into `<out_root>/<config>`; folders of removed configs go."""
+    configs = list(load_params(params_path).explore.configs)
+    for stale in Path(out_root).glob("*/run.json"):
+        if stale.parent.name not in configs:
+            shutil.rmtree(stale.parent)
+    return explore_configs_flow({c: str(Path(out_root) / c) for c in configs}, params_path)
+
+
+@flow(name="explore-configs")
+def explore_configs_flow(runs: dict[str, str], params_path: str = "params.yaml") -> dict:
+    """Prepare each config's run, explore each (config, API) in its own task, merge each config's parts."""
+    params = load_params(params_path)
+    return explore_apis.with_options(task_runner=task_runner(params))(runs, params_path)
 
 
 @flow(name="explore-apis")
-def explore_apis(config: str, out: str, params_path: str) -> dict:
-    """Prepare the run, explore each API in its own task, merge the parts."""
+def explore_apis(runs: dict[str, str], params_path: str) -> dict:
+    """The per-API tasks of `runs` (config -> output folder), API by API across configs."""
     params = load_params(params_path)
-    plan = start_explore(params, config, out)
-    futures = [explore_api.with_options(task_run_name=f"explore-{api}").submit(params, plan, api)
-               for api in plan.apis]
+    plans = {config: start_explore(params, config, out) for config, out in runs.items()}
+    work = [(i, config, api) for config, plan in plans.items() for i, api in enumerate(plan.apis)]
+    work.sort(key=lambda w: w[0])  # the configs' same API side by side (a stable sort): what they share runs once
+    futures = [explore_api.with_options(task_run_name=f"explore-{config}-{api}").submit(params, plans[config], api)
+               for _, config, api in work]
     wait(futures)  # every API runs to its end (its part is kept) before a failure is reported
     for future in futures:
         if future.state.is_failed():
             future.result()  # raises that API's own error (e.g. a rejected API key), not "trials missing"
-    return finish_explore(plan)
+    return {config: finish_explore(plan) for config, plan in plans.items()}
 
 
 def main() -> None:
     parser = stage_parser(__doc__)
-    parser.add_argument("--config", required=True, help="a name under explore.configs")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--config", help="one name under explore.configs (--out is its folder)")
+    group.add_argument("--all", action="store_true", help="every config at once (--out is their parent folder)")
     parser.add_argument("--out", required=True, help="output folder")
     args = parser.parse_args()
-    load_params(args.params).explore.resolve(args.config)  # fail fast, before Prefect starts
-    explore_flow(args.config, args.out, args.params)
+    params = load_params(args.params)
+    if args.all:
+        explore_all_flow(args.out, args.params)
+    else:
+        params.explore.resolve(args.config)  # fail fast, before Prefect starts
+        explore_flow(args.config, args.out, args.params)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {"full": {}}
 # What a fine-tuning change may re-run, and what it must not.
 DOWNSTREAM_OF_FINETUNE = ("finetune@", "evaluate@", "continual", "report")
-UPSTREAM_OF_FINETUNE = ("explore@", "filter@", "paraphrase@", "evaluate_baseline")
+UPSTREAM_OF_FINETUNE = ("explore", "filter@", "paraphrase@", "evaluate_baseline")
 
 
 def lookup(data: dict, dotted: str):
@@ -182,7 +182,7 @@ def test_a_code_change_recomputes_what_that_code_produced(project):
 
     _edit(project.path / "ste" / "explore" / "trial.py", "t.final_answer = step.final_answer\n",
           "t.final_answer = step.final_answer.upper()\n")
-    project.dvc("repro", "explore@full")
+    project.dvc("repro", "explore")
     summary = json.loads((project.path / "data" / "explore" / "full" / "summary.json").read_text())
     assert summary["resumed_trials"] == 0 and summary["trials"] > 0
     trials = [json.loads(line) for line in (project.path / "data/explore/full/trials.jsonl").read_text().splitlines()]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.explore import explore_flow, task_runner
+from flows.explore import explore_all_flow, explore_flow, task_runner
 from ste.config import parse_params
 from ste.io import read_jsonl
 from ste.schemas import Trial
@@ -144,6 +144,32 @@ def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path, prefe
     assert len({r["id"] for r in rows}) == 6
     assert _summary(out)["resumed_trials"] == len(finished) and not (out / "parts").exists()
     assert resumed_requests < per_run  # finished trials were not asked again
+
+
+# ------------------------------------------------------------------ every config at once
+def test_all_configs_at_once_share_work_and_match_one_by_one(tmp_path, prefect_env):
+    """`--all`: each config's trials are what a run of that config alone writes; shared requests are asked once."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    configs = {"full": {}, "no_stm": {"stm": False}}
+    setup = {"explore": {"configs": configs, "defaults": {"apis": ["convert_units"]}}}
+    with serve_stub(react_responder) as url:
+        params = write_params(tmp_path / "all.yaml", small_params(str(url), tmp_path / "cache-all", setup))
+        (tmp_path / "all" / "gone").mkdir(parents=True)
+        (tmp_path / "all" / "gone" / "run.json").write_text("{}")  # a config since removed from params
+        with temporary_settings({PREFECT_API_URL: prefect_env["PREFECT_API_URL"]}):
+            summaries = explore_all_flow(str(tmp_path / "all"), str(params))
+        together = url.stats.total
+        alone = {}
+        for name in configs:  # each config alone, with its own cache: what it asks and writes by itself
+            one = write_params(tmp_path / f"{name}.yaml", small_params(str(url), tmp_path / f"cache-{name}", setup))
+            _flow(prefect_env, name, tmp_path / name, one)
+            alone[name] = jsonl_rows(tmp_path / name / "trials.jsonl")
+        separately = url.stats.total - together
+    assert set(summaries) == set(configs) and not (tmp_path / "all" / "gone").exists()
+    for name in configs:
+        assert jsonl_rows(tmp_path / "all" / name / "trials.jsonl") == alone[name]
+    assert together < separately  # the configs' identical first trials were asked once
 
 
 # ------------------------------------------------------------------ task runners

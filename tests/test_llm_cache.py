@@ -176,3 +176,30 @@ def test_two_processes_writing_the_same_entries(tmp_path):
     assert len(found) == 20 and not list(tmp_path.glob("*/.*.tmp"))
     m = CachedChatModel(ScriptedChatModel([]), tmp_path)  # no replies: every call must be a hit
     assert all(m.chat(ask(f"q{k}")).cached for k in range(20))
+
+
+def test_identical_requests_in_flight_at_once_are_computed_once(tmp_path):
+    """Two threads (two configs exploring at once) asking the same thing: one request, both get the reply."""
+    started = threading.Event()
+
+    def slow(messages, decoding):
+        started.set()
+        time.sleep(0.3)
+        return "the one reply"
+
+    inner = ScriptedChatModel(slow)
+    replies = []
+
+    def ask():  # each thread wraps the same model in its own cache object, as each config's explorer does
+        replies.append(CachedChatModel(inner, tmp_path).chat([{"role": "user", "content": "hi"}]))
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    threads[0].start()
+    started.wait(5)
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(inner.requests) == 1
+    assert [r.text for r in replies] == ["the one reply"] * 3
+    assert sorted(r.cached for r in replies) == [False, True, True]

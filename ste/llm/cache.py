@@ -7,15 +7,22 @@ entry that cannot be read is a miss and is written again.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import hashlib
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from ste.llm.base import ChatModel, Completion, Decoding, Message
 from ste.provenance import code_digest
+
+# Requests being computed in this process, by cache key: every thread or event loop (any wrapper of the same
+# model) that asks the same waits for the one reply instead of computing it again.
+_IN_FLIGHT: dict[str, concurrent.futures.Future] = {}
+_LOCK = threading.Lock()
 
 
 def cache_key(identity: dict, messages: list[Message], decoding: Decoding) -> str:
@@ -88,7 +95,22 @@ class CachedChatModel(ChatModel):
         hit = self._load(key)
         if hit is not None:
             return self._hit(hit)
-        return self._miss(key, await self.inner.achat(messages, decoding))
+        with _LOCK:  # an identical request already in flight (another config's same trial): wait for it
+            pending = _IN_FLIGHT.get(key)
+            if pending is None:
+                _IN_FLIGHT[key] = future = concurrent.futures.Future()
+        if pending is not None:
+            return self._hit(await asyncio.wrap_future(pending))
+        try:
+            reply = self._miss(key, await self.inner.achat(messages, decoding))
+            future.set_result(dataclasses.replace(reply, cached=True))
+            return reply
+        except BaseException as err:
+            future.set_exception(err)
+            raise
+        finally:
+            with _LOCK:
+                _IN_FLIGHT.pop(key, None)
 
     async def achat_many(self, batch: list[list[Message]], decoding: Decoding = Decoding()) -> list[Completion]:
         """Hits from disk; all misses go to `inner.achat_many` in one call (so a local backend batches them)."""
