@@ -228,7 +228,7 @@ def test_embedded_student_learns_the_call_format(embedded_dir, tmp_path):
     records = [{"messages": student_messages(registry, apis, q) + [
         {"role": "assistant", "content": target_text(Example(id=q, api=api, query=q, arguments=args))}]}
         for q, api, args in TRAIN]
-    # Zero-shot the base model answers in prose or Python (CALIBRATION.md: 0/4 well-formed).
+    # Zero-shot the base model answers in prose or Python (docs/embedded-model.md: 0 of 4 well-formed).
     summary = finetune(embedded_dir, records, FinetuneSection(epochs=2, lr=1e-3, batch_size=4), tmp_path / "o",
                        tmp_path / "ckpt")
     tok = AutoTokenizer.from_pretrained(embedded_dir)
