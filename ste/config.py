@@ -32,6 +32,7 @@ class LLMSpec(Strict):
     max_retries: int = Field(5, ge=0)
     batch_size: int = Field(8, ge=1)  # local: rows per generate call
     prefix_cache_tokens: int = Field(16384, ge=0)  # local: KV states kept for prompts that share a prefix (0: off)
+    quantize: Literal["none", "int8"] = "none"  # local: int8 Linear layers (faster in batches; benchmarks/quantization.py)
     constrained: bool | None = None  # structured decoding; None = on for local, off for openai
 
     @model_validator(mode="after")

@@ -7,7 +7,7 @@ from pathlib import Path
 from ste.config import LLMSection, LLMSpec
 from ste.llm.base import ChatModel
 
-# One loaded local model per (folder, constrained, prefix cache size) in this process: explorer, judge and
+# One loaded local model per (folder, constrained, prefix cache size, quantization) in this process: explorer, judge and
 # paraphraser share it.
 _LOCAL: dict[tuple[Path, bool, int], ChatModel] = {}
 _LOCAL_LOCK = threading.Lock()
@@ -19,11 +19,11 @@ def _local_model(spec: LLMSpec, llm: LLMSection) -> ChatModel:
 
     role = next((name for name, s in llm.roles if s is spec), None)  # to name the key in an error
     model_dir = resolve_model_dir(spec.model, llm.models_dir, key=role and f"llm.roles.{role}.model")
-    key = (model_dir.resolve(), spec.use_constraints, spec.prefix_cache_tokens)
+    key = (model_dir.resolve(), spec.use_constraints, spec.prefix_cache_tokens, spec.quantize)
     with _LOCAL_LOCK:
         if key not in _LOCAL:
             _LOCAL[key] = LocalChatModel(model_dir, batch_size=spec.batch_size, use_constraints=spec.use_constraints,
-                                         prefix_cache_tokens=spec.prefix_cache_tokens)
+                                         prefix_cache_tokens=spec.prefix_cache_tokens, quantize=spec.quantize)
         return _LOCAL[key]
 
 

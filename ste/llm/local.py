@@ -57,10 +57,12 @@ class LocalChatModel(ChatModel):
         use_constraints: honour `Decoding.constraint` (regex) by masking the logits.
         prefix_cache_tokens: KV states kept so that prompts reuse earlier ones' prefixes (0: off);
             see `ste.llm.prefix_cache`.
+        quantize: "int8": Linear layers with int8 weights and dynamically quantized activations
+            (torch.ao `quantize_dynamic`; faster in batches, slightly different text); "none": float32.
     """
 
     def __init__(self, model_dir: Path, batch_size: int = 8, use_constraints: bool = True,
-                 prefix_cache_tokens: int = 16384):
+                 prefix_cache_tokens: int = 16384, quantize: str = "none"):
         super().__init__()
         self.model_dir = Path(model_dir)
         config = self.model_dir / "config.json"
@@ -71,7 +73,8 @@ class LocalChatModel(ChatModel):
         self.batch_size = batch_size
         self.use_constraints = use_constraints
         self._config_sha = hashlib.sha256(config.read_bytes()).hexdigest()[:16]
-        self.tokenizer, self.model = _load(self.model_dir)
+        self.quantize = quantize
+        self.tokenizer, self.model = _load(self.model_dir, quantize)
         gen_eos = self.model.generation_config.eos_token_id
         self._eos = {self.tokenizer.eos_token_id, *(gen_eos if isinstance(gen_eos, list) else [gen_eos])} - {None}
         self._pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
@@ -84,7 +87,7 @@ class LocalChatModel(ChatModel):
 
     def cache_identity(self) -> dict:
         return {"backend": type(self).__name__, "model": self.name, "config_sha256": self._config_sha,
-                "constraints": self.use_constraints}
+                "constraints": self.use_constraints, **({"quantize": self.quantize} if self.quantize != "none" else {})}
 
     async def achat(self, messages: list[Message], decoding: Decoding = Decoding()) -> Completion:
         if decoding.constraint and self.use_constraints:  # compile here: a bad regex fails this call only
@@ -250,8 +253,8 @@ class LocalChatModel(ChatModel):
         return token
 
 
-def _load(model_dir: Path):
-    """Tokenizer (left padding) and float32 model in eval mode; ConfigError naming the folder on failure."""
+def _load(model_dir: Path, quantize: str = "none"):
+    """Tokenizer (left padding) and model in eval mode (float32, or int8 Linears); ConfigError naming the folder."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -263,6 +266,10 @@ def _load(model_dir: Path):
     if tokenizer.chat_template is None:
         raise ConfigError(f"local model {model_dir}: its tokenizer has no chat template; use an instruct model")
     tokenizer.padding_side = "left"
+    if quantize == "int8":
+        from torch.ao.quantization import quantize_dynamic
+
+        return tokenizer, quantize_dynamic(model.eval(), {torch.nn.Linear}, dtype=torch.qint8)
     return tokenizer, _column_major_linears(model.eval())
 
 
