@@ -38,7 +38,9 @@ RULE_MIN_CHARS = 40  # a group or class at least this long becomes a named rule,
 # (MAX_REPETITION_THRESHOLD in src/llama-grammar.cpp, handle_repetitions): such items become one rule, and
 # bounds this large (e.g. maxItems 10000) are dropped.
 LLAMA_CPP_MAX_REPETITIONS = 2000
-_PLAIN = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !#$%'()*+,./:;<=>?@_`{|}")  # & and ~ escaped too: Rust's && and ~~ are class operators
+# Written as themselves; everything else is escaped. `&` and `~` too: llguidance, which the tests read the grammar
+# with, turns GBNF classes into Rust regex classes, where `&&` and `~~` are operators.
+_PLAIN = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 !#$%'()*+,./:;<=>?@_`{|}")
 _NAMED_ESCAPES = {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
 _REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT)
 _RUST_ONLY = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}|\\[pP]|\\z|\(\?<(?=[A-Za-z_])|\\.", re.S)
@@ -220,9 +222,8 @@ def _category(category, ascii: bool) -> tuple[tuple[int, int], ...]:
     return tuple(_complement(runs) if "NOT_" in name else runs)
 
 
-@functools.cache
 def _all_code_points() -> str:
-    return "".join(map(chr, range(MAX_CODE_POINT + 1)))
+    return "".join(map(chr, range(MAX_CODE_POINT + 1)))  # 4 MB, so not kept: each category is computed once
 
 
 def _class(ranges: list[tuple[int, int]]) -> str:
