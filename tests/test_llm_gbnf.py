@@ -145,6 +145,7 @@ def test_grammar_is_compact_and_shares_repeated_groups(registry):
     (r"[^\n]{2,3}x?", [("ab", True), ("abcx", True), ("a", False), ("abcd\n", False)]),
     (r"(ab)*c+", [("ababcc", True), ("c", True), ("abac", False)]),
     (r"^(?:x|y|)z$", [("xz", True), ("z", True), ("xyz", False)]),
+    (r"a(|)b", [("ab", True), ("a", False)]),
     (r"[\s\-\]]+", [(" -]\t", True), ("a", False)]),
     (r'"(\\.|[^"\\])*"', [('"a\\"b"', True), ('"a"b"', False)]),
 ])

@@ -135,6 +135,8 @@ class _Grammar:
         if op is C.BRANCH:
             alternatives = [self.sequence(list(alt))[0] for alt in av[1]]
             filled = [a for a in alternatives if a != '""']
+            if not filled:
+                return '""', False
             group = self.named("(" + " | ".join(filled) + ")")
             return (group, True) if len(filled) == len(alternatives) else (group + "?", False)
         if op is C.SUBPATTERN:
