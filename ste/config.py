@@ -34,11 +34,18 @@ class LLMSpec(Strict):
     prefix_cache_tokens: int = Field(16384, ge=0)  # local: KV states kept for prompts that share a prefix (0: off)
     quantize: Literal["none", "int8"] = "none"  # local: int8 Linear layers (faster in batches; benchmarks/quantization.py)
     constrained: bool | None = None  # structured decoding; None = on for local, off for openai
+    # openai backend, constrained: the request field the constraint travels in, by server: vllm (>= 0.12,
+    # structured_outputs), sglang (regex), llama_cpp (llama-server: grammar, GBNF), openai (response_format, JSON
+    # schemas only), none (nothing sent); auto asks the server once (cheap GET probes), falling back to openai.
+    protocol: Literal["auto", "vllm", "sglang", "llama_cpp", "openai", "none"] = "auto"
 
     @model_validator(mode="after")
     def _check_backend(self) -> "LLMSpec":
         if self.backend == "openai" and not self.base_url and not self.api_key_env:
             raise ValueError("the openai backend needs base_url (a local server) or api_key_env (a hosted API)")
+        if self.backend == "local" and self.protocol != "auto":
+            raise ValueError(f"protocol {self.protocol!r} is for the openai backend (a served model); "
+                             "the local backend enforces constraints itself: drop protocol")
         return self
 
     @property

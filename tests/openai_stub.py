@@ -3,8 +3,15 @@
     python -m tests.openai_stub --port 8011 --delay 0.05 --fail-rate 0.1
 
 In tests: `with serve_stub(lambda messages, request: "hi") as base_url: ...`. The yielded base URL is a
-`str` that also carries `.stats` (requests by outcome, most in flight at once) and `.requests` (every
-request body), so a test can count what reached the server.
+`str` that also carries `.stats` (requests by outcome, most in flight at once), `.requests` (every
+request body) and `.probes` (every GET path), so a test can count what reached the server.
+
+`flavour=` makes it check request bodies the way one server reads them and answer that server's GET probes:
+"vllm" (>= 0.12), "sglang", "llama_cpp" (llama-server) or "openai". A body field the server does not know is
+a 400 with that server's error body. Stricter than the real servers, on purpose: vLLM, SGLang and llama-server
+ignore unknown fields (vLLM >= 0.12 logs a removed `guided_regex` and decodes unconstrained), which is how a
+constraint sent in the wrong field goes unnoticed; here it fails the test. OpenAI itself does answer 400
+("Unrecognized request argument supplied").
 """
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ import argparse
 import importlib
 import json
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -21,8 +29,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterator, Sequence
 
 Responder = Callable[[list[dict], dict], str]
-OUTCOMES = ("ok", "429", "500", "drop", "slow", "401")
+OUTCOMES = ("ok", "429", "500", "drop", "slow", "401", "400")
 FAULTS = ("429", "500", "drop", "slow")
+FLAVOURS = ("vllm", "sglang", "llama_cpp", "openai")
 
 
 def echo(messages: list[dict], request: dict) -> str:
@@ -51,25 +60,30 @@ class StubURL(str):
 
     stats: StubStats
     requests: list[dict]
+    probes: list[str]
 
 
 class _Stub:
     """Shared state of one server: decides each request's outcome and keeps the counts."""
 
-    def __init__(self, responder, fail_rate, delay_s, seed, faults, fault_plan, slow_s, retry_after, api_key):
+    def __init__(self, responder, fail_rate, delay_s, seed, faults, fault_plan, slow_s, retry_after, api_key,
+                 flavour):
         self.responder, self.fail_rate, self.delay_s = responder, fail_rate, delay_s
         self.faults, self.plan = tuple(faults), list(fault_plan)
-        self.slow_s, self.retry_after, self.api_key = slow_s, retry_after, api_key
+        self.slow_s, self.retry_after, self.api_key, self.flavour = slow_s, retry_after, api_key, flavour
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.closing = threading.Event()
         self.stats = StubStats()
         self.requests: list[dict] = []
+        self.probes: list[str] = []
 
-    def decide(self, auth: str | None) -> str:
+    def decide(self, auth: str | None, invalid: bool = False) -> str:
         with self.lock:
             if self.api_key is not None and auth != f"Bearer {self.api_key}":
                 return "401"
+            if invalid:
+                return "400"
             if self.plan:
                 return self.plan.pop(0)
             if self.fail_rate and self.rng.random() < self.fail_rate:
@@ -109,6 +123,117 @@ def completion_body(text: str, request: dict) -> dict:
     }
 
 
+# What each server answers to the GET its detection probes (shapes as in each project's docs and code).
+PROBE_REPLIES = {
+    ("vllm", "/version"): {"version": "0.12.0"},
+    ("llama_cpp", "/props"): {"default_generation_settings": {"id": 0, "n_ctx": 4096, "params": {"grammar": ""}},
+                              "total_slots": 1, "model_path": "models/stub.gguf", "build_info": "b0-stub"},
+    ("sglang", "/get_model_info"): {"model_path": "stub/model", "tokenizer_path": "stub/model", "is_generation": True,
+                                    "preferred_sampling_params": None, "weight_version": "default"},
+}
+CHAT_FIELDS = {"model", "messages", "max_tokens", "temperature", "stop", "seed", "top_p", "n", "stream",
+               "response_format"}
+EXTRA_FIELDS = {"vllm": {"structured_outputs"}, "sglang": {"regex", "ebnf"}, "llama_cpp": {"grammar", "json_schema"},
+                "openai": set()}
+VLLM_KINDS = {"regex", "json", "choice", "grammar", "json_object", "structural_tag"}
+GUIDED = {"guided_regex", "guided_json", "guided_choice", "guided_grammar", "guided_whitespace_pattern",
+          "guided_decoding_backend"}
+
+
+def check_body(flavour: str, body: dict) -> tuple[str, str] | None:
+    """Why `flavour`'s server would refuse this chat request, as (message, field); None when it takes it."""
+    for name in body:
+        if name in GUIDED and flavour == "vllm":
+            return f"{name} was removed in vLLM v0.12.0; use structured_outputs", name
+        if name not in CHAT_FIELDS | EXTRA_FIELDS[flavour]:
+            if flavour == "openai":
+                return f"Unrecognized request argument supplied: {name}", name
+            return f"{flavour} does not read the field {name!r} (the real server would ignore it)", name
+    problem = _check_response_format(flavour, body.get("response_format"))
+    if problem:
+        return problem, "response_format"
+    if flavour == "vllm" and "structured_outputs" in body:
+        kinds = set(body["structured_outputs"]) & VLLM_KINDS
+        if len(kinds) != 1 or set(body["structured_outputs"]) - VLLM_KINDS:
+            return "structured_outputs takes exactly one of " + ", ".join(sorted(VLLM_KINDS)), "structured_outputs"
+        if "regex" in kinds and not _compiles(body["structured_outputs"]["regex"]):
+            return "Invalid regular expression", "structured_outputs"
+    if flavour == "sglang" and "regex" in body and not _compiles(body["regex"]):
+        return "Invalid regular expression", "regex"
+    if flavour == "llama_cpp":
+        if body.get("json_schema") is not None and body.get("grammar"):
+            return "Cannot use both json_schema and grammar", "grammar"  # llama-server's own words
+        if "json_schema" in body and not isinstance(body["json_schema"], dict):
+            return "\"json_schema\": expected an object", "json_schema"
+        if "grammar" in body and not _gbnf_parses(body["grammar"]):
+            return "Failed to parse grammar", "grammar"
+    return None
+
+
+def _check_response_format(flavour: str, fmt) -> str | None:
+    if fmt is None:
+        return None
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    if kind not in ("text", "json_object", "json_schema"):
+        return f"response_format type must be one of text, json_object, json_schema, got {kind!r}"
+    if kind != "json_schema" or flavour == "llama_cpp":  # llama-server reads json_schema.schema, nothing else
+        return None
+    spec = fmt.get("json_schema")
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not isinstance(spec.get("schema"), dict):
+        return "response_format.json_schema needs a name and a schema object"
+    if flavour == "openai" and spec.get("strict") and not _strict_ok(spec["schema"]):
+        return (f"Invalid schema for response_format '{spec['name']}': In context=(), 'required' is required to be "
+                "supplied and to be an array including every key in properties, and 'additionalProperties' must "
+                "be false")
+    return None
+
+
+def _strict_ok(schema) -> bool:
+    """OpenAI's rule for strict schemas, as its error names it: every object requires all its keys, no extras."""
+    nodes = [schema]
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, list):
+            nodes.extend(node)
+        elif isinstance(node, dict):
+            every_key = sorted(node.get("required", [])) == sorted(node.get("properties", {}))
+            if node.get("type") == "object" and (node.get("additionalProperties") is not False or not every_key):
+                return False
+            nodes.extend(v for k, v in node.items() if isinstance(v, (dict, list)) and k != "required")
+    return True
+
+
+def _compiles(regex) -> bool:
+    try:
+        re.compile(regex)
+    except (re.error, TypeError):
+        return False
+    return True
+
+
+def _gbnf_parses(grammar) -> bool:
+    """What llama-server checks before it samples: the grammar parses (read here by llguidance's GBNF reader)."""
+    from llguidance import LLMatcher
+    from llguidance.gbnf_to_lark import gbnf_to_lark
+
+    try:
+        lark = gbnf_to_lark(grammar)
+    except Exception:  # its reader raises its own error types on any syntax error
+        return False
+    return LLMatcher.validate_grammar(LLMatcher.grammar_from_lark(lark)) == ""
+
+
+def error_body(flavour: str, message: str, field: str) -> dict:
+    """A 400 body shaped like `flavour`'s own."""
+    if flavour == "llama_cpp":
+        return {"error": {"code": 400, "message": message, "type": "invalid_request_error"}}
+    if flavour == "sglang":
+        return {"object": "error", "message": message, "type": "BadRequestError", "param": None, "code": 400}
+    if flavour == "vllm":
+        return {"error": {"message": message, "type": "BadRequestError", "param": None, "code": 400}}
+    return {"error": {"message": message, "type": "invalid_request_error", "param": field, "code": None}}
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
     disable_nagle_algorithm = True  # else headers and body in two writes cost ~40 ms of delayed ACK
@@ -131,11 +256,17 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/") == "/v1/models":
+        path = self.path.rstrip("/")
+        with self.stub.lock:
+            self.stub.probes.append(path)
+        probe = PROBE_REPLIES.get((self.stub.flavour, path))
+        if path == "/v1/models":
             self._send(200, {"object": "list", "data": [{"id": "stub", "object": "model", "owned_by": "stub"}]})
-        elif self.path.rstrip("/") == "/stats":
+        elif path == "/stats":
             with self.stub.lock:
                 self._send(200, self.stub.stats.as_dict())
+        elif probe is not None:
+            self._send(200, probe)
         else:
             self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
 
@@ -145,17 +276,21 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") != "/v1/chat/completions":
             return self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
         stub = self.stub
-        outcome = stub.decide(self.headers.get("Authorization"))
+        request = json.loads(raw or b"{}")
+        problem = check_body(stub.flavour, request) if stub.flavour else None
+        outcome = stub.decide(self.headers.get("Authorization"), invalid=problem is not None)
         stub.enter(outcome)
         try:
-            self._answer(outcome, json.loads(raw or b"{}"))
+            self._answer(outcome, request, problem)
         finally:
             stub.leave()
 
-    def _answer(self, outcome: str, request: dict) -> None:
+    def _answer(self, outcome: str, request: dict, problem: tuple[str, str] | None = None) -> None:
         stub = self.stub
         with stub.lock:
             stub.requests.append(request)
+        if outcome == "400":
+            return self._send(400, error_body(stub.flavour, *problem))
         if outcome == "drop":
             self.close_connection = True
             return  # no response at all: the client sees the connection closed
@@ -184,6 +319,7 @@ def serve_stub(
     slow_s: float = 5.0,
     retry_after: str = "0.05",
     api_key: str | None = None,
+    flavour: str | None = None,
     port: int = 0,
 ) -> Iterator[StubURL]:
     """Serve the stub in a background thread; yield its base URL (`http://127.0.0.1:<port>/v1`).
@@ -196,12 +332,16 @@ def serve_stub(
         slow_s: how long a "slow" reply takes (set it above the client's timeout).
         retry_after: the Retry-After header sent with each 429.
         api_key: when set, a request without `Bearer <api_key>` gets 401.
+        flavour: None (any body goes), or one of FLAVOURS: bodies are checked as that server reads them (see the
+            module docstring) and its probe endpoint answers.
         port: 0 picks a free port.
     """
     bad = [o for o in [*faults, *fault_plan] if o not in OUTCOMES]
     if bad:
         raise ValueError(f"unknown stub outcomes {bad}; known: {OUTCOMES}")
-    stub = _Stub(responder, fail_rate, delay_s, seed, faults, fault_plan, slow_s, retry_after, api_key)
+    if flavour is not None and flavour not in FLAVOURS:
+        raise ValueError(f"unknown stub flavour {flavour!r}; known: {FLAVOURS}")
+    stub = _Stub(responder, fail_rate, delay_s, seed, faults, fault_plan, slow_s, retry_after, api_key, flavour)
     handler = type("Handler", (_Handler,), {"stub": stub})
     server_cls = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 128})  # default 5 drops bursts
     server = server_cls(("127.0.0.1", port), handler)
@@ -210,7 +350,7 @@ def serve_stub(
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     url = StubURL(f"http://127.0.0.1:{server.server_address[1]}/v1")
-    url.stats, url.requests = stub.stats, stub.requests
+    url.stats, url.requests, url.probes = stub.stats, stub.requests, stub.probes
     try:
         yield url
     finally:
@@ -234,9 +374,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fail-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--responder", help="module:function replying to (messages, request); default: echo")
+    parser.add_argument("--flavour", choices=FLAVOURS, help="check bodies and answer probes as this server does")
     args = parser.parse_args(argv)
     with serve_stub(_load_responder(args.responder), fail_rate=args.fail_rate, delay_s=args.delay,
-                    seed=args.seed, port=args.port) as url:
+                    seed=args.seed, flavour=args.flavour, port=args.port) as url:
         print(f"serving {url}", flush=True)
         try:
             threading.Event().wait()

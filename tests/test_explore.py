@@ -399,6 +399,9 @@ def test_constraints_are_requested_per_step_when_on(tmp_path, monkeypatch):
         by_stop.setdefault(d.stop, set()).add(d.constraint)
     assert by_stop[("\n",)] == {"CHOICE['Yes', 'No']"}
     assert by_stop[()] == {"JSON['a', 'b']"}  # generated arguments fit the schema
+    schemas = {d.constraint: d.json_schema for _, d in model.requests}  # and a server may take the schema itself
+    assert schemas.pop("JSON['a', 'b']") == Registry(_tools()).get("add_numbers").parameters
+    assert set(schemas.values()) == {None}
     assert "CALL['add_numbers']['add_numbers']" in by_stop[ACT_STOP]
     assert any(c.startswith("(?:CALL") and "Final Answer" in c for c in by_stop[ACT_STOP])
     # the call-first question is one line that must state the call's values

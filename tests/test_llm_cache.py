@@ -79,6 +79,21 @@ def test_key_covers_model_identity_and_messages():
     assert base != cache_key({"backend": "a", "model": "m"}, [{"role": "system", "content": "q"}], d)
 
 
+def test_keys_without_a_json_schema_are_those_of_before_the_field():
+    """Pinned: computed before Decoding had json_schema, so caches written then still hit."""
+    served = {"backend": "openai", "model": "m", "base_url": "http://x/v1", "constrained": True}
+    d = Decoding(max_tokens=64, temperature=0.5, stop=("Observation:",), seed=7, constraint="(Yes|No)")
+    assert cache_key(served, ask("q"), d) == "3b58262abfc9469beb399209656603406b6b0df2409153f1051fbf18a36e2ebe"
+    assert cache_key({"backend": "a", "model": "m"}, ask("q"), Decoding()) == (
+        "2aea5505ee4767e7bb940a87d68e7a59777c5c2cd81c4d264fd904ec14c9f2d9")
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    with_schema = Decoding(constraint="x", json_schema=schema)
+    assert cache_key(served, ask("q"), with_schema) != cache_key(served, ask("q"), Decoding(constraint="x"))
+    assert cache_key(served, ask("q"), with_schema) == cache_key(served, ask("q"), Decoding(
+        constraint="x", json_schema=json.loads(json.dumps(schema))))
+    assert hash(with_schema) == hash(Decoding(constraint="x"))  # still hashable: the dict is left out of the hash
+
+
 def test_batch_misses_go_to_inner_in_one_call(tmp_path):
     inner = BatchRecorder()
     m = CachedChatModel(inner, tmp_path)

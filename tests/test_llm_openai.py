@@ -37,7 +37,7 @@ def test_scripted_reply_usage_and_request_fields():
         assert m.chat([{"role": "user", "content": "hello"}]).text == "world"
         first = url.requests[0]
         assert (first["model"], first["seed"], first["max_tokens"], first["temperature"]) == ("stub-model", 42, 50, 0.7)
-        assert "stop" not in first and "guided_regex" not in first
+        assert "stop" not in first and "structured_outputs" not in first
     assert (m.usage.calls, m.usage.prompt_tokens, m.usage.completion_tokens) == (2, 4, 5)
     assert (m.usage.retries, m.usage.errors) == (0, {})
 
@@ -52,13 +52,13 @@ def test_stop_strings_capped_at_four_and_all_applied():
         assert "seed" not in url.requests[0]
 
 
-def test_constraint_sent_as_guided_regex_only_when_enabled():
+def test_constraint_sent_only_when_enabled():
     d = Decoding(constraint=r"Action: \w+")
-    with serve_stub(lambda messages, req: "Action: x") as url:
+    with serve_stub(lambda messages, req: "Action: x", flavour="vllm") as url:
         model_for(url, constrained=True).chat([{"role": "user", "content": "a"}], d)
         model_for(url).chat([{"role": "user", "content": "a"}], d)  # openai default: constraints off
-        assert url.requests[0]["guided_regex"] == r"Action: \w+"
-        assert "guided_regex" not in url.requests[1]
+        assert url.requests[0]["structured_outputs"] == {"regex": r"Action: \w+"}
+        assert "structured_outputs" not in url.requests[1]
 
 
 @pytest.mark.parametrize("fault,kind", [("429", "rate_limit"), ("500", "http_500"), ("drop", "connection")])

@@ -51,7 +51,7 @@ class Explorer:
     constrained: bool = False
 
     def constraint(self, kind: str, api: str, literals: tuple[str, ...] = ()) -> str | None:
-        """A regex for structured decoding (local backend), or None when constraints are off.
+        """A regex for structured decoding, or None when constraints are off.
 
         `literals` are values a one-line reply must contain (the question of a call-first trial).
         """
@@ -91,10 +91,12 @@ class _TrialRun:
     async def chat(self, messages: list[Message], step: str, kind: str, stop=(), max_tokens=None,
                    literals: tuple[str, ...] = ()) -> Completion:
         t = self.trial
+        constraint = self.ex.constraint(kind, self.api, literals)
         decoding = Decoding(
             max_tokens=max_tokens or self.s.max_new_tokens, temperature=self.s.temperature, stop=tuple(stop),
-            seed=derive_seed(self.s.seed, self.api, t.episode, t.index, step),
-            constraint=self.ex.constraint(kind, self.api, literals),
+            seed=derive_seed(self.s.seed, self.api, t.episode, t.index, step), constraint=constraint,
+            # a served model's server may take the schema itself rather than its regex
+            json_schema=self.tool.parameters if constraint and kind == "arguments" else None,
         )
         c = await self.ex.model.achat(messages, decoding)
         t.prompt_tokens += c.prompt_tokens

@@ -17,8 +17,10 @@ class Decoding:
         temperature: 0 means greedy.
         stop: strings that end the reply; the stop string itself is not returned.
         seed: sampling seed (part of the cache key, so a re-run replays the same text).
-        constraint: a regular expression the whole reply must match (structured decoding);
-            honoured by the local backend, ignored by backends that cannot enforce it.
+        constraint: a regular expression the whole reply must match (structured decoding); the local backend
+            enforces it, a served model as its server allows (`LLMSpec.protocol`).
+        json_schema: set when `constraint` is exactly one JSON object valid for this JSON Schema (the regex
+            built by `constraints.json_object_regex`), so that servers which take a schema get the schema.
     """
 
     max_tokens: int = 256
@@ -26,6 +28,7 @@ class Decoding:
     stop: tuple[str, ...] = ()
     seed: int | None = 0
     constraint: str | None = None
+    json_schema: dict | None = field(default=None, hash=False)  # a dict cannot be hashed; equality still counts it
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    unenforced_constraints: int = 0  # calls whose constraint the server could not take (sent without it)
 
     def add(self, c: Completion) -> None:
         self.calls += 1

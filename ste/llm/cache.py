@@ -26,8 +26,14 @@ _LOCK = threading.Lock()
 
 
 def cache_key(identity: dict, messages: list[Message], decoding: Decoding) -> str:
-    """sha256 of the canonical JSON of (model identity, messages, decoding fields)."""
-    payload = {"model": identity, "messages": messages, "decoding": dataclasses.asdict(decoding)}
+    """sha256 of the canonical JSON of (model identity, messages, decoding fields).
+
+    An unset `json_schema` is left out, so a decoding without one keys as it did before the field existed.
+    """
+    fields = dataclasses.asdict(decoding)
+    if fields["json_schema"] is None:
+        del fields["json_schema"]
+    payload = {"model": identity, "messages": messages, "decoding": fields}
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -1,15 +1,18 @@
-"""Any OpenAI-compatible chat server (OpenAI, vLLM, Ollama, llama.cpp server) as a `ChatModel`.
+"""Any OpenAI-compatible chat server (OpenAI, vLLM, SGLang, llama.cpp's llama-server, Ollama) as a `ChatModel`.
 
 Retries are ours, not the client's: exponential backoff with jitter on 429 (honouring Retry-After),
 5xx, dropped connections and timeouts; never on 400/401/403/404. The API key comes from the
 environment variable the role names and never shows up in reprs, errors or cache keys.
+A constraint travels in the field its server reads (`ste.llm.protocols`, chosen by `LLMSpec.protocol`).
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import ssl
+import threading
 import weakref
 
 import openai
@@ -18,7 +21,9 @@ from pydantic import SecretStr
 from ste.config import LLMSpec
 from ste.errors import LLMError
 from ste.llm.base import ChatModel, Completion, Decoding, Message
+from ste.llm.protocols import PROBE_TIMEOUT_S, constraint_fields, detect_protocol
 
+log = logging.getLogger(__name__)
 MAX_STOPS = 4  # OpenAI accepts at most 4 stop strings; the rest are applied here
 KEYLESS = "not-needed"  # local servers accept any key, the client insists on one
 RETRY_STATUS = {408, 409, 429}
@@ -107,13 +112,35 @@ class OpenAIChatModel(ChatModel):
         # The httpx pool and the semaphore belong to one event loop; `chat()` may run a new loop each call.
         self._per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._turn = 0  # round robin over a loop's clients
+        self._protocol = None if spec.protocol == "auto" else spec.protocol
+        self._protocol_lock = threading.Lock()
+        self._warned: set[str] = set()  # what is not enforced, each told once
 
     def __repr__(self) -> str:
         return f"OpenAIChatModel(model={self.spec.model!r}, base_url={self.spec.base_url!r})"
 
     def cache_identity(self) -> dict:
-        return {"backend": "openai", "model": self.spec.model, "base_url": self.spec.base_url,
-                "constrained": self.spec.use_constraints}
+        identity = {"backend": "openai", "model": self.spec.model, "base_url": self.spec.base_url,
+                    "constrained": self.spec.use_constraints}
+        if self.spec.use_constraints:  # the protocol decides whether and how the server enforces them
+            identity["protocol"] = self.protocol()
+        return identity
+
+    def protocol(self) -> str:
+        """How constraints reach this server: the role's `protocol`, or for `auto` the server found on first use.
+
+        Detection is at most three GET requests, made once per model object before its first constrained request
+        (they block, but nothing could be sent before they answer anyway); it never fails a run: without an
+        answer the protocol is `openai`.
+        """
+        with self._protocol_lock:
+            if self._protocol is None:
+                key = None if self.spec.api_key_env is None else self._key.get_secret_value()
+                probe_s = min(self.spec.timeout_s, PROBE_TIMEOUT_S)
+                self._protocol, how = detect_protocol(self.spec.base_url, key, probe_s)
+                log.info("model %r at %s: constraints go by the %s protocol (%s)", self.spec.model,
+                         self.spec.base_url or "api.openai.com", self._protocol, how)
+            return self._protocol
 
     async def _loop_state(self) -> tuple[list[openai.AsyncOpenAI], asyncio.Semaphore]:
         """This loop's clients and concurrency limit, created on its first call.
@@ -142,8 +169,25 @@ class OpenAIChatModel(ChatModel):
         if decoding.seed is not None:
             kwargs["seed"] = decoding.seed
         if self.spec.use_constraints and decoding.constraint:
-            kwargs["guided_regex"] = decoding.constraint  # vLLM's structured decoding
+            fields, unenforced = constraint_fields(self.protocol(), decoding.constraint, decoding.json_schema)
+            kwargs.update(fields)
+            if unenforced:
+                self._unenforced(unenforced)
         return kwargs
+
+    def _unenforced(self, what: str) -> None:
+        """Count a call whose constraint the server does not enforce; warn once per model object and kind."""
+        protocol = self.protocol()
+        kind = what.partition(" (")[0]  # details in parentheses (which regex construct) do not make a new kind
+        with self._protocol_lock:
+            self.usage.unenforced_constraints += 1
+            first = kind not in self._warned
+            self._warned.add(kind)
+        if first:
+            log.warning("model %r at %s (protocol %s): the server does not enforce %s; such calls are counted in "
+                        "usage.unenforced_constraints. Set the role's protocol to its server's (vllm, sglang, "
+                        "llama_cpp), or constrained: false", self.spec.model, self.spec.base_url or "api.openai.com",
+                        protocol, what)
 
     def _wait_s(self, attempt: int, err: Exception) -> float:
         asked = _retry_after(err)
