@@ -19,10 +19,10 @@ class FakeLocal(ScriptedChatModel):
 
     loads = 0
 
-    def __init__(self, model_dir, batch_size, use_constraints, prefix_cache_tokens):
+    def __init__(self, model_dir, batch_size, use_constraints, prefix_cache_tokens, quantize):
         super().__init__(lambda messages, d: "local reply")
         self.model_dir, self.batch_size, self.use_constraints = model_dir, batch_size, use_constraints
-        self.prefix_cache_tokens = prefix_cache_tokens
+        self.prefix_cache_tokens, self.quantize = prefix_cache_tokens, quantize
         FakeLocal.loads += 1
 
 
