@@ -82,6 +82,15 @@ def test_the_reference_is_the_frozen_sft_adapter(tiny_model_dir, sft_adapter, tm
             assert trainer.compute_loss(model, batch).item() == pytest.approx(every_position.item(), abs=1e-6)
 
 
+def test_other_losses_and_the_sft_term_reach_trl(tiny_model_dir, sft_adapter, tmp_path):
+    s = settings(epochs=1, batch_size=4, loss_type="ipo", sft_weight=1.0)
+    trainer = dpo_trainer(tiny_model_dir, sft_adapter, PAIRS, s, tmp_path / "run")
+    assert trainer.args.loss_type == ["ipo", "sft"] and trainer.args.loss_weights == [1.0, 1.0]
+    trainer.train()
+    # step 1, student = reference: IPO's (0 - 1/(2 beta))^2 = 25, plus the chosen calls' mean token loss
+    assert trainer.state.log_history[0]["loss"] > 25
+
+
 def test_dpo_widens_the_margin_writes_a_loadable_student_and_resumes(tiny_model_dir, sft_adapter, tmp_path):
     s = settings(checkpoint_every=1)
     summary = train_dpo(tiny_model_dir, sft_adapter, PAIRS, s, tmp_path / "out", tmp_path / "ckpt")
