@@ -204,6 +204,26 @@ class ContinualSection(Strict):
         return self.settings[setting]
 
 
+class DPOSection(Strict):
+    """Preference training after SFT (ste/dpo.py): continues the SFT adapter on pairs from exploration."""
+
+    enabled: bool = True
+    beta: float = Field(0.1, gt=0)  # how far the student may move from the SFT model (higher: less)
+    loss_type: Literal["sigmoid", "ipo", "hinge", "robust"] = "sigmoid"  # sigmoid: the DPO paper's loss
+    sft_weight: float = Field(0.0, ge=0)  # adds this times the chosen calls' SFT loss (RPO): keeps their likelihood up
+    label_smoothing: float = Field(0.0, ge=0, lt=0.5)  # robust loss: the share of pairs assumed mislabelled
+    epochs: float = Field(2, gt=0)
+    lr: float = Field(5e-4, gt=0)  # untuned; DPO overfits a few pairs fast, so below finetune.lr
+    scheduler: Literal["cosine", "linear", "constant"] = "linear"
+    warmup_ratio: float = Field(0.0, ge=0, lt=1)
+    batch_size: int = Field(4, ge=1)  # pairs per micro-batch (each is two sequences)
+    grad_accum: int = Field(1, ge=1)
+    max_length: int = Field(1024, ge=32)  # prompt + call tokens; a pair whose prompt alone reaches it is skipped
+    gradient_checkpointing: bool = False  # less memory for one more forward pass a step: long prompts (many APIs)
+    seed: int = 0
+    checkpoint_every: int = Field(50, ge=1)  # optimizer steps between resumable checkpoints
+
+
 class OrchestrationSection(Strict):
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None  # None: a local Dask cluster
@@ -219,6 +239,7 @@ class Params(Strict):
     finetune: FinetuneSection = FinetuneSection()
     evaluate: EvaluateSection = EvaluateSection()
     continual: ContinualSection = ContinualSection()
+    dpo: DPOSection = DPOSection()
     orchestration: OrchestrationSection = OrchestrationSection()
 
 

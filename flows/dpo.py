@@ -1,0 +1,32 @@
+"""python -m flows.dpo --config full --pairs data/pairs/full/pairs.jsonl --adapter models/full/adapter --out models/full/dpo
+
+The DPO stage as a Prefect flow: the fine-tuned student learns from the explorer's failures too.
+"""
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.common import run_cli, stage_parser
+from ste.config import load_params
+from tasks.dpo import dpo_stage
+
+
+@flow(name="dpo")
+def dpo_flow(config: str, pairs: str, adapter: str, out: str, params_path: str = "params.yaml") -> dict:
+    """Continue one config's SFT adapter with DPO on its preference pairs."""
+    return dpo_stage(load_params(params_path), config, adapter, pairs, out)
+
+
+def main() -> None:
+    parser = stage_parser(__doc__)
+    parser.add_argument("--config", required=True, help="the exploration config (names the checkpoints)")
+    parser.add_argument("--pairs", required=True)
+    parser.add_argument("--adapter", required=True, help="the SFT adapter folder (the finetune stage's adapter/)")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    load_params(args.params)
+    dpo_flow(args.config, args.pairs, args.adapter, args.out, args.params)
+
+
+if __name__ == "__main__":
+    run_cli(main, stage=True)

@@ -1,0 +1,149 @@
+"""DPO on the tiny random Llama: the SFT adapter is the frozen reference, the margin grows, the result loads."""
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from ste.config import DPOSection, parse_params
+from ste.dpo import dpo_trainer, scored_targets_only, train_dpo
+from ste.errors import ConfigError, DataError
+from ste.finetune import load_student
+from ste.io import write_jsonl
+from tests.test_finetune import greedy
+
+SYSTEM = "You are in tool mode. APIs: convert_units, get_capital."
+CALLS = [  # (query, chosen, rejected): a call that worked against the one that failed
+    ("Convert 5 miles to km.", '{"value": 5, "from_unit": "mile", "to_unit": "km"}', '{"value": 5, "unit": "mile"}'),
+    ("Capital of France?", '{"country": "France"}', '{"nation": "France"}'),
+    ("100 F in C?", '{"value": 100, "from_unit": "degF", "to_unit": "degC"}', '{"value": 100, "from_unit": "F"}'),
+    ("Capital of Peru?", '{"country": "Peru"}', '{"country": "Lima"}'),
+]
+
+
+def pair(query: str, chosen: str, rejected: str) -> dict:
+    api = "get_capital" if "country" in chosen else "convert_units"
+    return {"prompt": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": query}],
+            "chosen": [{"role": "assistant", "content": f"Action: {api}\nAction Input: {chosen}"}],
+            "rejected": [{"role": "assistant", "content": f"Action: {api}\nAction Input: {rejected}"}],
+            "kind": "within_trial"}
+
+
+PAIRS = [pair(*c) for c in CALLS]
+
+
+def settings(**kw) -> DPOSection:
+    return DPOSection(**{**dict(epochs=2, lr=1e-2, batch_size=2, max_length=256), **kw})
+
+
+@pytest.fixture(scope="module")
+def sft_adapter(tiny_model_dir, tmp_path_factory):
+    """A LoRA adapter with non-zero weights: the SFT student differs from the base, so the reference matters."""
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(1)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir), LoraConfig(
+        r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "up_proj"], init_lora_weights=False,
+        task_type="CAUSAL_LM"))
+    path = tmp_path_factory.mktemp("sft-adapter")
+    model.save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(path)
+    return path
+
+
+def test_the_reference_is_the_frozen_sft_adapter(tiny_model_dir, sft_adapter, tmp_path):
+    trainer = dpo_trainer(tiny_model_dir, sft_adapter, PAIRS, settings(epochs=1), tmp_path / "run")
+    model = trainer.model
+    sft = load_file(sft_adapter / "adapter_model.safetensors")
+    ref = {n: p.detach().clone() for n, p in model.named_parameters() if ".ref." in n}
+    base = {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" not in n}
+    policy = {n: p.detach().clone() for n, p in model.named_parameters() if ".default." in n}
+    assert ref and len(ref) == len(sft) and all(not p.requires_grad for n, p in model.named_parameters() if ".ref." in n)
+    assert all(torch.equal(v, sft[n.replace(".ref.", ".")]) for n, v in ref.items())  # a copy of the SFT adapter
+    trainer.train()
+    after = dict(model.named_parameters())
+    assert trainer.state.global_step == 2
+    assert all(torch.equal(after[n], v) for n, v in ref.items())  # the reference never moved
+    assert all(torch.equal(after[n], v) for n, v in base.items())  # nor did the base weights
+    assert any(not torch.equal(after[n], v) for n, v in policy.items())  # the student did
+    first = trainer.state.log_history[0]
+    # At step 1 the student is the SFT model: against the base model as reference, rewards would not be 0.
+    assert first["rewards/chosen"] == 0 and first["rewards/margins"] == 0
+    assert first["loss"] == pytest.approx(math.log(2), abs=1e-6)
+
+    batch = next(iter(trainer.get_train_dataloader()))
+    with torch.no_grad():
+        every_position = trainer.compute_loss(model, batch)
+        with scored_targets_only():  # what train_dpo runs under: the same loss, without scoring the prompts
+            assert trainer.compute_loss(model, batch).item() == pytest.approx(every_position.item(), abs=1e-6)
+
+
+def test_other_losses_and_the_sft_term_reach_trl(tiny_model_dir, sft_adapter, tmp_path):
+    s = settings(epochs=1, batch_size=4, loss_type="ipo", sft_weight=1.0)
+    trainer = dpo_trainer(tiny_model_dir, sft_adapter, PAIRS, s, tmp_path / "run")
+    assert trainer.args.loss_type == ["ipo", "sft"] and trainer.args.loss_weights == [1.0, 1.0]
+    trainer.train()
+    # step 1, student = reference: IPO's (0 - 1/(2 beta))^2 = 25, plus the chosen calls' mean token loss
+    assert trainer.state.log_history[0]["loss"] > 25
+
+
+def test_dpo_widens_the_margin_writes_a_loadable_student_and_resumes(tiny_model_dir, sft_adapter, tmp_path):
+    s = settings(checkpoint_every=1)
+    summary = train_dpo(tiny_model_dir, sft_adapter, PAIRS, s, tmp_path / "out", tmp_path / "ckpt")
+    rows = list(csv.DictReader(open(tmp_path / "out" / "loss.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4] and summary["steps"] == 4 and summary["pairs"] == 4
+    margins = [float(r["rewards/margins"]) for r in rows]
+    assert margins[0] == 0 and margins[-1] > margins[1] > 0, margins  # the chosen calls pull away
+    assert summary["final_loss"] < summary["first_loss"] == pytest.approx(math.log(2), abs=1e-6)
+    assert summary["final_margin"] == margins[-1] and summary["final_accuracy"] == 1.0
+    assert summary["kinds"] == {"within_trial": 4} and summary["peak_rss_mb"] > 0 and summary["wall_s"] > 0
+    adapter = tmp_path / "out" / "adapter"
+    assert not (adapter / "ref").exists() and (adapter / "params.json").read_text().count('"beta": 0.1') == 1
+
+    # The sft+dpo student loads like any fine-tuned one (merged once) and generates.
+    tok = AutoTokenizer.from_pretrained(adapter)
+    student_dir = load_student(tiny_model_dir, adapter, tmp_path / "cache")
+    merged = greedy(AutoModelForCausalLM.from_pretrained(student_dir), tok, PAIRS[0]["prompt"], 8)
+    from peft import PeftModel
+    unmerged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir), adapter)
+    assert merged and greedy(unmerged, tok, PAIRS[0]["prompt"], 8) == merged
+    sft = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir), sft_adapter)
+    chosen = tok.apply_chat_template(PAIRS[0]["prompt"] + PAIRS[0]["chosen"], tokenize=False)
+    ids = tok(chosen, return_tensors="pt", add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        assert not torch.allclose(unmerged(ids).logits, sft(ids).logits)
+
+    # A re-run finds the finished run's checkpoint and writes the same adapter without training again.
+    again = train_dpo(tiny_model_dir, sft_adapter, PAIRS, s, tmp_path / "again", tmp_path / "ckpt")
+    assert again["resumed_from_step"] == 4 and again["final_margin"] == summary["final_margin"]
+    a, b = (load_file(d / "adapter" / "adapter_model.safetensors") for d in (tmp_path / "out", tmp_path / "again"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_bad_pairs_and_a_full_model_are_refused(tiny_model_dir, sft_adapter, tmp_path):
+    with pytest.raises(DataError, match="preference pair 2"):
+        train_dpo(tiny_model_dir, sft_adapter, [PAIRS[0], {"prompt": "x", "chosen": "y"}], settings(), tmp_path, tmp_path)
+    with pytest.raises(ConfigError, match="LoRA adapter"):
+        train_dpo(tiny_model_dir, tiny_model_dir, PAIRS, settings(), tmp_path / "o", tmp_path / "c")
+    with pytest.raises(DataError, match="dpo.max_length"):
+        train_dpo(tiny_model_dir, sft_adapter, PAIRS, settings(max_length=32), tmp_path / "o", tmp_path / "c")
+
+
+def test_no_pairs_gives_a_marked_untrained_adapter(tiny_model_dir, sft_adapter, tmp_path):
+    from tasks.dpo import dpo_stage
+    from tasks.finetune import UNTRAINED
+
+    params = parse_params({"llm": {"cache": False, "roles": {"student": {"backend": "local",
+                                                                          "model": str(tiny_model_dir)}}}})
+    empty = tmp_path / "pairs.jsonl"
+    write_jsonl(empty, [])
+    summary = dpo_stage.fn(params, "full", str(sft_adapter), str(empty), str(tmp_path / "out"))
+    assert "no preference pairs" in summary["untrained"] and summary["steps"] == 0
+    assert (tmp_path / "out" / "adapter" / UNTRAINED).exists()
+    assert (tmp_path / "out" / "loss.csv").read_text() == "step,loss\n"
+    off = params.model_copy(update={"dpo": DPOSection(enabled=False)})
+    assert "dpo.enabled is false" in dpo_stage.fn(off, "full", str(sft_adapter), str(empty), str(tmp_path / "o2"))["untrained"]
