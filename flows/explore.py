@@ -17,6 +17,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.common import run_cli, stage_parser
 from ste.config import Params, load_params
+from tasks.artifacts import publish_summary
 from tasks.explore import explore_api, finish_explore, start_explore
 
 
@@ -36,7 +37,7 @@ def task_runner(params: Params) -> TaskRunner:
 def explore_flow(config: str = "full", out: str = "data/explore/full", params_path: str = "params.yaml") -> dict:
     """Simulated trial and error on every selected API, with the config's memory settings."""
     runner = task_runner(load_params(params_path))
-    return explore_apis.with_options(task_runner=runner)(config, out, params_path)
+    return publish_summary(explore_apis.with_options(task_runner=runner)(config, out, params_path), "explore", config)
 
 
 @flow(name="explore-apis")
