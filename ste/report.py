@@ -111,7 +111,7 @@ def comparisons_markdown(compared: list[dict]) -> str:
     not, and a warning where no split of the items could have been significant."""
     if not compared:
         return ""
-    done = [t for t in compared if "missing" not in t]
+    done = [t for t in compared if t.get("n")]  # both predictions files there, with items in common
     lines = ["## Paired comparisons (Correct, on the items both students answered)", "",
              "Difference = first minus second, in points, with its 95% interval (Newcombe's score interval "
              "for paired proportions); p = McNemar's exact test on the items only one of the two got right.", "",
@@ -129,8 +129,9 @@ def comparisons_markdown(compared: list[dict]) -> str:
         d, (lo, hi) = t["diff"], t["diff_ci"]
         how = (f"is {abs(d):.1f} points {'above' if d > 0 else 'below'}" if d else "scores the same as")
         verdict = "significant" if t["significant"] else "not significant"
+        p = _p(t["p"]) if t["p"] < 0.001 else f"= {_p(t['p'])}"
         lines.append(f"- {student_name(t['first'])} {how} {student_name(t['second'])} on the same {t['n']} items "
-                     f"(95% CI {lo:+.1f} to {hi:+.1f}, p = {_p(t['p'])}): {verdict} at {ALPHA}.")
+                     f"(95% CI {lo:+.1f} to {hi:+.1f}, p {p}): {verdict} at {ALPHA}.")
     small = [t for t in done if not t["could_be_significant"]]
     if small:
         m = min_significant_items()
@@ -142,6 +143,9 @@ def comparisons_markdown(compared: list[dict]) -> str:
     missing = sorted({p for t in compared for p in t.get("missing", [])})
     if missing:
         lines += ["", "Not compared, predictions missing: " + ", ".join(f"`{p}`" for p in missing) + "."]
+    disjoint = [comparison_label(t["first"], t["second"]) for t in compared if t.get("n") == 0]
+    if disjoint:
+        lines += ["", "Not compared, no test item in common: " + ", ".join(disjoint) + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -254,7 +258,7 @@ def chart(data: dict, modes: list[str], path: Path) -> None:
     names = list(data["configs"])
     shown = [m for m in modes if m != "baseline"]
     rows = {(r["config"], r["mode"]): r for r in correct_rows(data, modes)}
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(names)), 4))
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(names)) + 2, 4))
     width = 0.8 / max(1, len(shown))
     for i, mode in enumerate(shown):
         got = [rows.get((n, mode), {"correct": 0, "lo": 0, "hi": 0}) for n in names]
@@ -269,7 +273,7 @@ def chart(data: dict, modes: list[str], path: Path) -> None:
     ax.set_ylabel("Correct (%), 95% interval")
     ax.set_ylim(0, 100)
     ax.set_title("Student correctness by exploration config")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize="small")  # outside: bars and whiskers reach 100
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

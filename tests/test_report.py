@@ -115,6 +115,15 @@ def test_older_outputs_without_intervals_split_leakage_or_predictions_still_rend
     assert rows(Path(paths["plots_dir"]) / "continual.csv") == []  # no counts file: no plot rows, the header kept
 
 
+def test_students_without_items_in_common_are_not_compared(tmp_path):
+    paths = make_outputs(tmp_path)
+    baseline = Path(paths["eval_dir"]) / "baseline" / "baseline" / "predictions.jsonl"
+    baseline.write_text(baseline.read_text().replace('"q', '"dev-q'))  # scored on other items
+    text = write_report.fn(["full", "no_stm"], MODES, PAIRS, **paths)
+    assert "| full finetuned vs baseline |" not in text and "0 of 4 differences are significant at 0.05." in text
+    assert "Not compared, no test item in common: full icl vs baseline, full finetuned vs baseline." in text
+
+
 def test_mode_pairs_are_an_argument():
     pairs = comparison_pairs(["full", "no_ltm"], ["baseline", "finetuned", "sft+dpo"], [("sft+dpo", "finetuned")])
     assert pairs == [(("no_ltm", "finetuned"), ("full", "finetuned")), (("no_ltm", "sft+dpo"), ("full", "sft+dpo")),
