@@ -14,6 +14,7 @@ from prefect import flow
 from flows.common import run_cli, stage_parser
 from ste.config import load_params
 from ste.errors import ConfigError
+from tasks.artifacts import publish_summary
 from tasks.continual import plan_continual, run_round, write_tables
 
 
@@ -27,7 +28,7 @@ def continual_flow(setting: str, data: str, out: str, predictions: str, table: s
     for rnd in plan.rounds:
         previous = run_round(params, setting, rnd, previous, out, predictions)
         results.append(previous)
-    return write_tables(plan, results, out, predictions, table, metrics)
+    return publish_summary(write_tables(plan, results, out, predictions, table, metrics), "continual", setting)
 
 
 def main() -> None:

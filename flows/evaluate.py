@@ -11,6 +11,7 @@ from flows.common import run_cli, stage_parser
 from ste.config import load_params
 from ste.errors import ConfigError
 from ste.io import write_json
+from tasks.artifacts import publish_summary
 from tasks.evaluate import evaluate_mode
 
 
@@ -24,7 +25,7 @@ def evaluate_flow(modes: list[str], out: str, metrics: str, config: str | None =
         if mode in params.evaluate.modes:
             results[mode] = evaluate_mode(params, mode, out, config, demos, adapter)
     write_json(metrics, results)
-    return results
+    return publish_summary(results, "evaluate", config or "baseline")
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.common import run_cli, stage_parser
 from ste.config import Params, load_params
+from tasks.artifacts import publish_summary
 from tasks.explore import explore_api, finish_explore, start_explore
 
 
@@ -58,7 +59,8 @@ def explore_all_flow(out_root: str = "data/explore", params_path: str = "params.
 def explore_configs_flow(runs: dict[str, str], params_path: str = "params.yaml") -> dict:
     """Prepare each config's run, explore each (config, API) in its own task, merge each config's parts."""
     params = load_params(params_path)
-    return explore_apis.with_options(task_runner=task_runner(params))(runs, params_path)
+    summaries = explore_apis.with_options(task_runner=task_runner(params))(runs, params_path)
+    return {config: publish_summary(summary, "explore", config) for config, summary in summaries.items()}
 
 
 @flow(name="explore-apis")

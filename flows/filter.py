@@ -4,17 +4,20 @@ The filter stage as a Prefect flow.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
 from ste.config import load_params
+from tasks.artifacts import publish_summary
 from tasks.filter import filter_stage
 
 
 @flow(name="filter")
 def filter_flow(trials: str, out: str, params_path: str = "params.yaml") -> dict:
     """Rule checks and the judge's three questions on every explored trial."""
-    return filter_stage(load_params(params_path), trials, out)
+    return publish_summary(filter_stage(load_params(params_path), trials, out), "filter", Path(out).name)
 
 
 def main() -> None:

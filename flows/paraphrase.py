@@ -8,13 +8,14 @@ from prefect import flow
 
 from flows.common import run_cli, stage_parser
 from ste.config import load_params
+from tasks.artifacts import publish_summary
 from tasks.paraphrase import paraphrase_stage
 
 
 @flow(name="paraphrase")
 def paraphrase_flow(config: str, kept: str, out: str, params_path: str = "params.yaml") -> dict:
     """Balance the kept examples per API and export demonstrations and fine-tuning data."""
-    return paraphrase_stage(load_params(params_path), config, kept, out)
+    return publish_summary(paraphrase_stage(load_params(params_path), config, kept, out), "paraphrase", config)
 
 
 def main() -> None:

@@ -1,46 +1,55 @@
-"""python -m flows.report --out reports
+"""python -m flows.report --explore data/explore --metrics metrics --continual metrics/continual --eval data/eval \
+    --out reports --plots reports/plots
 
-Writes reports/ablation.md and reports/ablation.png from the DVC outputs of every config.
+The report stage as a Prefect flow: reports/ablation.md and ablation.png (every rate with its 95% interval,
+the students compared on the same items) and the data of the DVC plots (reports/plots/*.csv), from every
+stage's outputs; each input folder is an argument (dvc.yaml names them). Two evaluation modes to compare
+within each config: --compare FIRST:SECOND (repeatable; default finetuned:icl).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
 from flows.common import run_cli, stage_parser
 from ste.config import load_params
-from ste.io import atomic_write_text
-from ste.report import chart, collect, markdown
-
-
-@task(cache_policy=NO_CACHE)
-def write_report(configs: list[str], modes: list[str], out: str) -> str:
-    """Gather summaries and metrics; write the Markdown table and the chart."""
-    data = collect(configs, Path("data/explore"), Path("metrics"))
-    text = "# STE ablation report\n\n" + markdown(data, modes)
-    from ste.continual_report import continual_section  # the continual-learning tables, when present
-
-    text += continual_section(Path("metrics/continual"))
-    atomic_write_text(Path(out) / "ablation.md", text)
-    chart(data, modes, Path(out) / "ablation.png")
-    return text
+from ste.errors import ConfigError
+from ste.report import MODE_PAIRS
+from tasks.artifacts import publish_markdown
+from tasks.report import write_report
 
 
 @flow(name="report")
-def report_flow(out: str = "reports", params_path: str = "params.yaml") -> str:
+def report_flow(out: str = "reports", params_path: str = "params.yaml", explore: str = "data/explore",
+                metrics: str = "metrics", continual: str = "metrics/continual", eval_dir: str = "data/eval",
+                plots: str | None = None, mode_pairs: list[tuple[str, str]] = MODE_PAIRS) -> str:
     """The ablation report across all exploration configs and evaluation modes."""
     params = load_params(params_path)
-    return write_report(list(params.explore.configs), list(params.evaluate.modes), out)
+    text = write_report(list(params.explore.configs), list(params.evaluate.modes), mode_pairs, explore, metrics,
+                        continual, eval_dir, out, plots or f"{out}/plots")
+    return publish_markdown(text, "ablation-report", "The ablation report (reports/ablation.md)")
+
+
+def mode_pair(text: str) -> tuple[str, str]:
+    first, sep, second = text.partition(":")
+    if not (sep and first and second):
+        raise ConfigError(f"--compare {text!r}: give two evaluation modes as FIRST:SECOND, e.g. finetuned:icl")
+    return first, second
 
 
 def main() -> None:
     parser = stage_parser(__doc__)
-    parser.add_argument("--out", default="reports")
+    parser.add_argument("--explore", default="data/explore", help="the explore outputs (<config>/summary.json)")
+    parser.add_argument("--metrics", default="metrics", help="the metrics files (<config>.json, baseline.json)")
+    parser.add_argument("--continual", default="metrics/continual", help="the continual tables (<setting>.csv/.json)")
+    parser.add_argument("--eval", default="data/eval", help="the predictions (<config>/<mode>/predictions.jsonl)")
+    parser.add_argument("--out", default="reports", help="receives ablation.md and ablation.png")
+    parser.add_argument("--plots", default=None, help="receives the DVC plot data (default: OUT/plots)")
+    parser.add_argument("--compare", action="append", metavar="FIRST:SECOND",
+                        help="two evaluation modes to compare within each config (repeatable)")
     args = parser.parse_args()
     load_params(args.params)
-    report_flow(args.out, args.params)
+    pairs = [mode_pair(p) for p in args.compare] if args.compare else MODE_PAIRS
+    report_flow(args.out, args.params, args.explore, args.metrics, args.continual, args.eval, args.plots, pairs)
 
 
 if __name__ == "__main__":

@@ -148,8 +148,9 @@ def round_fingerprint(rnd: Round, *context) -> str:
     return fingerprint(rnd.records, [i.id for i in rnd.items], *context, code=ROUND_CODE)
 
 
-def batch_scores(predictions: list[dict], batches: list[list[str]]) -> dict[str, float]:
-    """Correct % of one round's predictions per batch ("batch <i>", in batch order) and overall ("total")."""
+def batch_scores(predictions: list[dict], batches: list[list[str]]) -> dict:
+    """Correct % of one round's predictions per batch ("batch <i>", in batch order) and overall ("total"),
+    and under "counts" the same keys' [correct, items] (what their confidence intervals need)."""
     index = {api: b for b, batch in enumerate(batches) for api in batch}
     per_batch: dict[int, list[bool]] = defaultdict(list)
     for p in predictions:
@@ -157,4 +158,6 @@ def batch_scores(predictions: list[dict], batches: list[list[str]]) -> dict[str,
     pct = lambda xs: round(100 * sum(xs) / len(xs), 1) if xs else 0.0  # noqa: E731
     out = {f"batch {b}": pct(per_batch[b]) for b in sorted(per_batch)}
     out["total"] = pct([bool(p["correct"]) for p in predictions])
+    out["counts"] = {f"batch {b}": [sum(per_batch[b]), len(per_batch[b])] for b in sorted(per_batch)}
+    out["counts"]["total"] = [sum(bool(p["correct"]) for p in predictions), len(predictions)]
     return out

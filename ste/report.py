@@ -1,14 +1,28 @@
-"""The ablation report: one Markdown table and one chart from the stages' summaries and metrics."""
+"""The ablation report: every rate with its 95% interval, students compared on the same items, one chart.
+
+Reads each config's exploration summary (data/explore/<config>/summary.json), its metrics
+(metrics/<config>.json: {mode: metrics}, plus an optional "leakage" entry), the baseline's
+(metrics/baseline.json) and, for the paired comparisons, the per-item predictions
+(data/eval/<config>/<mode>/predictions.jsonl; the baseline's under data/eval/baseline/baseline/).
+A comparison of two students uses only the items both were scored on: the difference in Correct with
+Newcombe's paired interval and McNemar's exact p-value (ste.stats).
+"""
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+from ste.io import read_jsonl
+from ste.stats import ALPHA, min_significant_items, paired_test
 
 METRICS = [("well_formed", "Well-formed"), ("api_match", "API match"), ("correct", "Correct"),
            ("executable", "Executable")]
 EXPLORE_STATS = [("mode", "Imagination"), ("trials", "Trials"), ("valid_query_rate", "Valid queries"),
                  ("solved_rate", "Solved"), ("unique_query_rate", "Unique queries"), ("calls", "Calls"),
                  ("ok_call_rate", "OK calls"), ("tokens", "Tokens"), ("run_wall_s", "Wall (s)")]
+REFERENCE = "full"  # every other config is compared with it, mode by mode
+BASELINE = ("baseline", "baseline")  # (config, mode) of the untrained student
+MODE_PAIRS = [("finetuned", "icl")]  # (first, second): two modes compared within each config
 
 
 def _load(path: Path) -> dict:
@@ -16,14 +30,180 @@ def _load(path: Path) -> dict:
 
 
 def collect(configs: list[str], explore_dir: Path, metrics_dir: Path) -> dict:
-    """{config: {"explore": summary, "modes": {mode: metrics}}}, plus the shared baseline."""
-    rows = {c: {"explore": _load(explore_dir / c / "summary.json"), "modes": _load(metrics_dir / f"{c}.json")}
-            for c in configs}
+    """{"configs": {config: {"explore": summary, "modes": {mode: metrics}, "leakage": counts or None}},
+    "baseline": metrics}."""
+    rows = {}
+    for c in configs:
+        metrics = _load(metrics_dir / f"{c}.json")
+        leakage = metrics.pop("leakage", None)
+        rows[c] = {"explore": _load(explore_dir / c / "summary.json"), "modes": metrics, "leakage": leakage}
     return {"configs": rows, "baseline": _load(metrics_dir / "baseline.json").get("baseline", {})}
 
 
-def _pct(v) -> str:
-    return "–" if v is None else f"{100 * v:.1f}"
+# ---------------------------------------------------------------- paired comparisons
+def comparison_pairs(configs: list[str], modes: list[str], mode_pairs: list[tuple[str, str]] = MODE_PAIRS,
+                     reference: str = REFERENCE) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Which students to compare, as ((config, mode), (config, mode)) pairs, first minus second.
+
+    Each config against `reference` in every student mode; `reference` in every student mode against the
+    baseline; and within each config, every (first, second) of `mode_pairs` whose modes both ran.
+    """
+    student = [m for m in modes if m != "baseline"]
+    pairs = []
+    if reference in configs:
+        pairs += [((c, m), (reference, m)) for c in configs if c != reference for m in student]
+        if "baseline" in modes:
+            pairs += [((reference, m), BASELINE) for m in student]
+    pairs += [((c, a), (c, b)) for c in configs for a, b in mode_pairs if a in student and b in student]
+    return pairs
+
+
+def predictions_path(eval_dir: Path, config: str, mode: str) -> Path:
+    return eval_dir / config / mode / "predictions.jsonl"
+
+
+def compare(pairs: list[tuple[tuple[str, str], tuple[str, str]]], eval_dir: Path) -> list[dict]:
+    """`paired_test` on Correct for each pair, from the predictions files; a pair with a file missing
+    comes back with "missing": [paths] instead."""
+    loaded: dict[tuple[str, str], dict | None] = {}
+
+    def correct(student: tuple[str, str]) -> dict | None:
+        if student not in loaded:
+            path = predictions_path(eval_dir, *student)
+            loaded[student] = {p["id"]: bool(p["correct"]) for p in read_jsonl(path)} if path.exists() else None
+        return loaded[student]
+
+    out = []
+    for first, second in pairs:
+        a, b = correct(first), correct(second)
+        if a is None or b is None:
+            missing = [str(predictions_path(eval_dir, *s)) for s, v in ((first, a), (second, b)) if v is None]
+            out.append({"first": first, "second": second, "missing": missing})
+        else:
+            out.append({"first": first, "second": second, **paired_test(a, b)})
+    return out
+
+
+def student_name(student: tuple[str, str]) -> str:
+    return "baseline" if student == BASELINE else f"{student[0]} {student[1]}"
+
+
+def comparison_label(first: tuple[str, str], second: tuple[str, str]) -> str:
+    """'no_stm vs full (finetuned)', 'full: finetuned vs icl', 'full finetuned vs baseline'."""
+    if first[1] == second[1] and BASELINE not in (first, second):
+        return f"{first[0]} vs {second[0]} ({first[1]})"
+    if first[0] == second[0]:
+        return f"{first[0]}: {first[1]} vs {second[1]}"
+    return f"{student_name(first)} vs {student_name(second)}"
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _diff(t: dict) -> str:
+    lo, hi = t["diff_ci"]
+    return f"{t['diff']:+.1f} [{lo:+.1f}, {hi:+.1f}]"
+
+
+def comparisons_markdown(compared: list[dict]) -> str:
+    """The comparisons as a table, then in words: which differences are significant at 0.05, which are
+    not, and a warning where no split of the items could have been significant."""
+    if not compared:
+        return ""
+    done = [t for t in compared if t.get("n")]  # both predictions files there, with items in common
+    lines = ["## Paired comparisons (Correct, on the items both students answered)", "",
+             "Difference = first minus second, in points, with its 95% interval (Newcombe's score interval "
+             "for paired proportions); p = McNemar's exact test on the items only one of the two got right.", "",
+             "| Comparison | n | Both right | Only first | Only second | Difference [95% CI] | p |",
+             "|---|---|---|---|---|---|---|"]
+    for t in done:
+        lines.append(f"| {comparison_label(t['first'], t['second'])} | {t['n']} | {t['both']} | {t['only_a']} | "
+                     f"{t['only_b']} | {_diff(t)} | {_p(t['p'])} |")
+    lines.append("")
+    significant = [t for t in done if t["significant"]]
+    lines.append(f"{len(significant)} of {len(done)} differences are significant at {ALPHA}." if done else
+                 "No comparison could be made.")
+    lines.append("")
+    for t in done:
+        d, (lo, hi) = t["diff"], t["diff_ci"]
+        how = (f"is {abs(d):.1f} points {'above' if d > 0 else 'below'}" if d else "scores the same as")
+        verdict = "significant" if t["significant"] else "not significant"
+        p = _p(t["p"]) if t["p"] < 0.001 else f"= {_p(t['p'])}"
+        lines.append(f"- {student_name(t['first'])} {how} {student_name(t['second'])} on the same {t['n']} items "
+                     f"(95% CI {lo:+.1f} to {hi:+.1f}, p {p}): {verdict} at {ALPHA}.")
+    small = [t for t in done if not t["could_be_significant"]]
+    if small:
+        m = min_significant_items()
+        sizes = ", ".join(f"{100 * m / n:.1f} points on {n} items" for n in sorted({t["n"] for t in small}) if n)
+        lines += ["", f"**Warning:** {len(small)} of these differences are smaller than {m} items, the least that "
+                  f"McNemar's exact test can call significant at {ALPHA} even when every discordant item goes one "
+                  f"way ({sizes}). For them \"not significant\" says the test set is too small to tell, not that "
+                  "the students are alike."]
+    missing = sorted({p for t in compared for p in t.get("missing", [])})
+    if missing:
+        lines += ["", "Not compared, predictions missing: " + ", ".join(f"`{p}`" for p in missing) + "."]
+    disjoint = [comparison_label(t["first"], t["second"]) for t in compared if t.get("n") == 0]
+    if disjoint:
+        lines += ["", "Not compared, no test item in common: " + ", ".join(disjoint) + "."]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- tables
+def rate_cell(metrics: dict, key: str) -> str:
+    """'60.0 [31.3, 83.2]': the rate in % with its 95% interval; '–' when absent (no interval in older files)."""
+    v = metrics.get(key)
+    if v is None:
+        return "–"
+    ci = metrics.get(f"{key}_ci")
+    return f"{100 * v:.1f}" + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else "")
+
+
+def _leaked(leakage: dict | None) -> str:
+    return "–" if not leakage else f"{leakage.get('any', 0)}/{leakage.get('items', '?')}"
+
+
+def _leak_detail(name: str, leakage: dict) -> str:
+    """'full 4/80 (shared_value 3, near_duplicate_query 1)': the count and its breakdown by kind."""
+    kinds = ", ".join(f"{k} {v}" for k, v in leakage.items() if k not in ("any", "items"))
+    return f"{name} {_leaked(leakage)}" + (f" ({kinds})" if kinds else "")
+
+
+def results_table(data: dict, modes: list[str]) -> str:
+    """A row per exploration config and student mode (the baseline first), every rate with its 95% interval;
+    a Split column when the metrics name their split, a Leaked column when a config has leakage counts."""
+    rows = [("(no STE)", "baseline", data["baseline"], None)] if data["baseline"] else []
+    rows += [(name, m, row["modes"].get(m, {}), row["leakage"]) for name, row in data["configs"].items()
+             for m in modes if m != "baseline"]
+    show_split = any("split" in metrics for _, _, metrics, _ in rows)
+    leaky = {name: row["leakage"] for name, row in data["configs"].items() if row["leakage"]}
+    head = (["Config", "Student"] + ["Split"] * show_split + ["n"] + [label for _, label in METRICS]
+            + ["Leaked"] * bool(leaky))
+    lines = ["## Student on the gold test set (%)", "",
+             "Each rate with its 95% Wilson interval; n = test items scored (API match is out of the well-formed "
+             "replies).", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, mode, metrics, leakage in rows:
+        cells = [name, mode] + [metrics.get("split", "–")] * show_split + [str(metrics.get("n", "–"))]
+        cells += [rate_cell(metrics, k) for k, _ in METRICS] + [_leaked(leakage)] * bool(leaky)
+        lines.append("| " + " | ".join(cells) + " |")
+    if leaky:
+        lines += ["", "Leaked: test items that overlap the config's training data, of the items checked: "
+                  + "; ".join(_leak_detail(name, leakage) for name, leakage in leaky.items()) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def exploration_table(data: dict) -> str:
+    lines = ["## Exploration", "", "| Config | " + " | ".join(label for _, label in EXPLORE_STATS) + " |",
+             "|" + "---|" * (len(EXPLORE_STATS) + 1)]
+    for name, row in data["configs"].items():
+        lines.append(f"| {name} | " + " | ".join(_stat(row["explore"], k) for k, _ in EXPLORE_STATS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown(data: dict, modes: list[str], compared: list[dict] | None = None) -> str:
+    """The results table, the paired comparisons (`compare`'s output) and the exploration stats."""
+    sections = [results_table(data, modes), comparisons_markdown(compared or []), exploration_table(data)]
+    return "\n".join(s for s in sections if s)
 
 
 def _stat(stats: dict, key: str) -> str:
@@ -41,26 +221,6 @@ def _stat(stats: dict, key: str) -> str:
     return f"{v:,.0f}" if isinstance(v, (int, float)) else str(v)
 
 
-def markdown(data: dict, modes: list[str]) -> str:
-    """The ablation table (paper style: a row per exploration config and student mode) and the exploration stats."""
-    head = ["Config", "Student"] + [label for _, label in METRICS]
-    lines = ["## Student on the gold test set (%)", "",
-             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    if data["baseline"]:
-        lines.append("| (no STE) | baseline | " + " | ".join(_pct(data["baseline"].get(k)) for k, _ in METRICS) + " |")
-    for name, row in data["configs"].items():
-        for m in (m for m in modes if m != "baseline"):
-            cells = [_pct(row["modes"].get(m, {}).get(k)) for k, _ in METRICS]
-            lines.append(f"| {name} | {m} | " + " | ".join(cells) + " |")
-    lines += ["", "## Exploration", "", "| Config | " + " | ".join(l for _, l in EXPLORE_STATS) + " |",
-              "|" + "---|" * (len(EXPLORE_STATS) + 1)]
-    for name, row in data["configs"].items():
-        stats = row["explore"]
-        cells = [_stat(stats, k) for k, _ in EXPLORE_STATS]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
 def _tokens(stats: dict):
     """LLM tokens of the run: the explore summary's prompt + completion counts."""
     if "prompt_tokens" in stats:
@@ -71,8 +231,25 @@ def _tokens(stats: dict):
     return tok
 
 
+# ---------------------------------------------------------------- chart and plot data
+def correct_rows(data: dict, modes: list[str]) -> list[dict]:
+    """Tidy rows for the DVC plot: config, mode, label, correct, lo, hi (in %), the baseline first."""
+    students = [("baseline", "baseline", data["baseline"])] if data["baseline"] else []
+    students += [(name, m, row["modes"][m]) for name, row in data["configs"].items()
+                 for m in modes if m != "baseline" and m in row["modes"]]
+    out = []
+    for config, mode, metrics in students:
+        if metrics.get("correct") is None:
+            continue
+        lo, hi = metrics.get("correct_ci") or (metrics["correct"],) * 2
+        out.append({"config": config, "mode": mode, "label": "baseline" if config == "baseline" else
+                    f"{config} {mode}", "correct": round(100 * metrics["correct"], 1),
+                    "lo": round(100 * lo, 1), "hi": round(100 * hi, 1)})
+    return out
+
+
 def chart(data: dict, modes: list[str], path: Path) -> None:
-    """Grouped bars: Correct (%) per config and mode, baseline as a dashed line."""
+    """Grouped bars: Correct (%) per config and mode with 95% intervals; the baseline as a dashed line and band."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -80,18 +257,23 @@ def chart(data: dict, modes: list[str], path: Path) -> None:
 
     names = list(data["configs"])
     shown = [m for m in modes if m != "baseline"]
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(names)), 4))
+    rows = {(r["config"], r["mode"]): r for r in correct_rows(data, modes)}
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(names)) + 2, 4))
     width = 0.8 / max(1, len(shown))
     for i, mode in enumerate(shown):
-        values = [100 * (data["configs"][n]["modes"].get(mode, {}).get("correct") or 0) for n in names]
-        ax.bar([x + i * width for x in range(len(names))], values, width, label=mode)
-    if data["baseline"].get("correct") is not None:
-        ax.axhline(100 * data["baseline"]["correct"], color="gray", linestyle="--", label="baseline")
+        got = [rows.get((n, mode), {"correct": 0, "lo": 0, "hi": 0}) for n in names]
+        errors = [[r["correct"] - r["lo"] for r in got], [r["hi"] - r["correct"] for r in got]]
+        ax.bar([x + i * width for x in range(len(names))], [r["correct"] for r in got], width, label=mode,
+               yerr=errors, capsize=3, error_kw={"elinewidth": 1})
+    if ("baseline", "baseline") in rows:
+        base = rows["baseline", "baseline"]
+        ax.axhline(base["correct"], color="gray", linestyle="--", label="baseline (band: 95% interval)")
+        ax.axhspan(base["lo"], base["hi"], color="gray", alpha=0.15, linewidth=0, zorder=0)
     ax.set_xticks([x + width * (len(shown) - 1) / 2 for x in range(len(names))], names, rotation=20)
-    ax.set_ylabel("Correct (%)")
+    ax.set_ylabel("Correct (%), 95% interval")
     ax.set_ylim(0, 100)
     ax.set_title("Student correctness by exploration config")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize="small")  # outside: bars and whiskers reach 100
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

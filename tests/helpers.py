@@ -315,3 +315,12 @@ def varied_tiny_model(tiny_model_dir: Path, path: Path, seed: int = 0) -> Path:
     LlamaForCausalLM(config).save_pretrained(path)
     AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(path)
     return path
+
+
+def flow_artifacts(flow_run_id) -> list:
+    """The Prefect artifacts a flow run published (newest first), read back through the API."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))

@@ -123,4 +123,5 @@ def test_batch_scores():
     from ste.continual import batch_scores
 
     preds = [{"api": "a1", "correct": True}, {"api": "a2", "correct": False}, {"api": "b1", "correct": True}]
-    assert batch_scores(preds, BATCHES) == {"batch 0": 50.0, "batch 1": 100.0, "total": 66.7}
+    assert batch_scores(preds, BATCHES) == {"batch 0": 50.0, "batch 1": 100.0, "total": 66.7,
+                                            "counts": {"batch 0": [1, 2], "batch 1": [1, 1], "total": [2, 3]}}

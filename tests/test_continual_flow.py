@@ -101,7 +101,10 @@ def test_evaluation_covers_exactly_the_apis_seen_so_far(workspace):
         predictions = read_jsonl(root / OUT[1] / f"round_{k}" / "predictions.jsonl")
         assert set(metrics["eval_apis"]) == seen == {p["api"] for p in predictions}
         assert len(predictions) == 2 * len(seen)  # evaluate.max_items_per_api
-        assert set(metrics["per_batch"]) == {f"batch {b}" for b in ([0] if k == 1 else [0, 2])} | {"total"}
+        batches = {f"batch {b}" for b in ([0] if k == 1 else [0, 2])}
+        assert set(metrics["per_batch"]) == batches | {"total", "counts"}
+        assert set(metrics["per_batch"]["counts"]) == batches | {"total"}
+        assert metrics["per_batch"]["counts"]["total"] == [sum(p["correct"] for p in predictions), len(predictions)]
 
 
 def test_replay_sample_and_no_leakage(workspace):

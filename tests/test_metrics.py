@@ -93,9 +93,21 @@ def test_summarize_rates():
         item_metrics("I don't know.", "add", {"a": 1, "b": 2}, REGISTRY),  # malformed
     ]
     s = summarize(items)
-    assert s == {"n": 4, "n_well_formed": 3, "well_formed": 0.75, "api_match": 2 / 3, "correct": 0.25,
-                 "executable": 0.5}
-    assert summarize([]) == {"n": 0, "n_well_formed": 0, "well_formed": 0.0, "api_match": 0.0, "correct": 0.0}
+    assert s == {"n": 4,
+                 "n_well_formed": 3, "well_formed": 0.75, "well_formed_ci": [0.3006, 0.9544],
+                 "n_api_match": 2, "api_match": 2 / 3, "api_match_ci": [0.2077, 0.9385],  # out of the well-formed
+                 "n_correct": 1, "correct": 0.25, "correct_ci": [0.0456, 0.6994],
+                 "n_executable": 2, "executable": 0.5, "executable_ci": [0.15, 0.85]}
+    empty = summarize([])
+    assert (empty["n"], empty["correct"], empty["correct_ci"], empty["api_match_ci"]) == (0, 0.0, [0.0, 1.0], [0.0, 1.0])
+    assert "executable" not in empty
+
+
+def test_interval_columns_split_each_interval_for_csv_rows():
+    from ste.evaluate.metrics import interval_columns
+
+    row = interval_columns({"n": 10, "correct": 0.6, "correct_ci": [0.3127, 0.8318]})
+    assert row == {"n": 10, "correct": 0.6, "correct_lo": 0.3127, "correct_hi": 0.8318}
 
 
 # ---------------------------------------------------------------- predictions and scoring
@@ -147,9 +159,11 @@ def test_predict_icl_prompts_batches_and_scores():
     assert preds[1]["action_input"] == {"a": 10, "b": 6} and preds[1]["executable"] is False
 
     overall, per_api = score(preds)
-    assert overall == {"n": 3, "n_well_formed": 2, "well_formed": 2 / 3, "api_match": 1.0, "correct": 1 / 3,
-                       "executable": 1 / 3}
+    assert {k: overall[k] for k in ("n", "n_well_formed", "well_formed", "api_match", "correct", "executable")} == {
+        "n": 3, "n_well_formed": 2, "well_formed": 2 / 3, "api_match": 1.0, "correct": 1 / 3, "executable": 1 / 3}
+    assert overall["correct_ci"] == [0.0615, 0.7923] and overall["n_correct"] == 1
     assert [(r["api"], r["n"], r["correct"]) for r in per_api] == [("add", 2, 0.5), ("greet", 1, 0.0)]
+    assert (per_api[0]["correct_lo"], per_api[0]["correct_hi"]) == (0.0945, 0.9055)  # 1 of 2, as CSV columns
 
 
 def test_predict_baseline_has_no_demonstrations():

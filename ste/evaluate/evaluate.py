@@ -12,7 +12,7 @@ from typing import Any
 
 from ste.config import Mode
 from ste.errors import ConfigError
-from ste.evaluate.metrics import item_metrics, summarize
+from ste.evaluate.metrics import interval_columns, item_metrics, summarize
 from ste.evaluate.retrieval import Retriever
 from ste.llm.base import ChatModel, Decoding
 from ste.schemas import TestItem
@@ -71,8 +71,9 @@ def predict(
 
 
 def score(predictions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Overall rates and one row of rates per API (sorted by API name)."""
+    """Overall rates and one row of rates per API (sorted by API name; intervals as _lo/_hi columns)."""
     by_api: dict[str, list[dict]] = defaultdict(list)
     for p in predictions:
         by_api[p["api"]].append(p)
-    return summarize(predictions), [{"api": api, **summarize(ps)} for api, ps in sorted(by_api.items())]
+    rows = [{"api": api, **interval_columns(summarize(ps))} for api, ps in sorted(by_api.items())]
+    return summarize(predictions), rows

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from ste.react import ACTION_LINE, parse_step
+from ste.stats import wilson
 from ste.tools.base import Registry
 
 
@@ -82,15 +83,31 @@ def item_metrics(reply: str, gold_api: str, gold_args: dict, registry: Registry 
 
 
 def summarize(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Rates over items: well_formed/all, api_match/well-formed, correct/all, executable/all."""
+    """Rates over items, each with its count and 95% Wilson interval (`<rate>_ci`: [lo, hi]).
+
+    well_formed/all, api_match/well-formed, correct/all, executable/all (only when every item was executed).
+    Counts: n, n_well_formed, n_api_match, n_correct, n_executable.
+    """
     n = len(items)
     formed = sum(bool(i["well_formed"]) for i in items)
-    out = {
-        "n": n, "n_well_formed": formed,
-        "well_formed": formed / n if n else 0.0,
-        "api_match": sum(bool(i["api_match"]) for i in items) / formed if formed else 0.0,
-        "correct": sum(bool(i["correct"]) for i in items) / n if n else 0.0,
-    }
+    counts = {"well_formed": (formed, n), "api_match": (sum(bool(i["api_match"]) for i in items), formed),
+              "correct": (sum(bool(i["correct"]) for i in items), n)}
     if items and all(i.get("executable") is not None for i in items):
-        out["executable"] = sum(bool(i["executable"]) for i in items) / n
+        counts["executable"] = (sum(bool(i["executable"]) for i in items), n)
+    out: dict[str, Any] = {"n": n}
+    for rate, (k, total) in counts.items():
+        out[f"n_{rate}"] = k
+        out[rate] = k / total if total else 0.0
+        out[f"{rate}_ci"] = [round(v, 4) for v in wilson(k, total)]
+    return out
+
+
+def interval_columns(summary: dict[str, Any]) -> dict[str, Any]:
+    """A summary with each `<rate>_ci` pair as two columns, `<rate>_lo` and `<rate>_hi` (for CSV rows)."""
+    out = {}
+    for key, value in summary.items():
+        if key.endswith("_ci"):
+            out[key[:-3] + "_lo"], out[key[:-3] + "_hi"] = value
+        else:
+            out[key] = value
     return out

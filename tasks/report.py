@@ -1,0 +1,37 @@
+"""Report task: the ablation report (Markdown + chart) and the data of the DVC plots, from every stage's outputs."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from tasks.common import stage_task
+from ste.continual_report import continual_rows, continual_section
+from ste.io import atomic_write_text
+from ste.report import chart, collect, compare, comparison_pairs, correct_rows, markdown
+
+CORRECT_COLUMNS = ["config", "mode", "label", "correct", "lo", "hi"]
+CONTINUAL_COLUMNS = ["setting", "round", "batch", "label", "correct", "lo", "hi"]
+
+
+@stage_task(retries=0)
+def write_report(configs: list[str], modes: list[str], mode_pairs: list[tuple[str, str]], explore_dir: str,
+                 metrics_dir: str, continual_dir: str, eval_dir: str, out_dir: str, plots_dir: str) -> str:
+    """Write ablation.md and ablation.png under out_dir, correct.csv and continual.csv under plots_dir."""
+    data = collect(configs, Path(explore_dir), Path(metrics_dir))
+    compared = compare(comparison_pairs(configs, modes, mode_pairs), Path(eval_dir))
+    text = "# STE ablation report\n\n" + markdown(data, modes, compared) + continual_section(Path(continual_dir))
+    atomic_write_text(Path(out_dir) / "ablation.md", text)
+    chart(data, modes, Path(out_dir) / "ablation.png")
+    atomic_write_text(Path(plots_dir) / "correct.csv", _csv(correct_rows(data, modes), CORRECT_COLUMNS))
+    atomic_write_text(Path(plots_dir) / "continual.csv", _csv(continual_rows(Path(continual_dir)), CONTINUAL_COLUMNS))
+    return text
+
+
+def _csv(rows: list[dict], columns: list[str]) -> str:
+    """CSV text with its header even when there are no rows."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()

@@ -1,0 +1,158 @@
+"""The ablation report from small fake stage outputs: intervals, paired comparisons in numbers and words,
+split and leakage columns, the DVC plot data, the chart; the report flow publishing it to Prefect."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from ste.evaluate.metrics import summarize
+from ste.io import write_json, write_jsonl
+from ste.report import comparison_pairs
+from tasks.report import write_report
+
+MODES = ["baseline", "icl", "finetuned"]
+PAIRS = [("finetuned", "icl")]
+# Which of the 10 items each student gets right.
+RIGHT = {("baseline", "baseline"): set(), ("full", "icl"): {0}, ("full", "finetuned"): {0, 1, 2, 3, 4, 5},
+         ("no_stm", "icl"): {0}, ("no_stm", "finetuned"): {0, 1, 2, 3, 6}}
+LEAKAGE = {"items": 10, "shared_value": 1, "near_duplicate_query": 0, "any": 1}
+
+
+def make_outputs(root: Path, *, predictions: bool = True, extras: bool = True) -> dict[str, str]:
+    """Stage outputs as the pipeline leaves them; `extras`: split, leakage and the metrics' intervals."""
+    metrics: dict[str, dict] = {}
+    for (config, mode), right in RIGHT.items():
+        preds = [{"id": f"q{i}", "api": "convert_units", "well_formed": True, "api_match": i < 8, "correct": i in right,
+                  "executable": i in right} for i in range(10)]
+        if predictions:
+            write_jsonl(root / "eval" / config / mode / "predictions.jsonl", preds)
+        m = summarize(preds)
+        metrics.setdefault(config, {})[mode] = {**m, "split": "test"} if extras else {
+            k: v for k, v in m.items() if not k.endswith("_ci")}
+    if extras:
+        metrics["full"]["leakage"] = LEAKAGE
+    for config, m in metrics.items():
+        write_json(root / "metrics" / f"{config}.json", m)
+    for config in ("full", "no_stm"):
+        write_json(root / "explore" / config / "summary.json", {"mode": "call_first", "trials": 4, "valid_queries": 2})
+    continual = root / "metrics" / "continual"
+    continual.mkdir(parents=True)
+    (continual / "replay.csv").write_text("round,batch 0,batch 2,total\n"
+                                          "round 1 (batch 0),25.0,,25.0\nround 2 (batch 2),50.0,100.0,75.0\n")
+    counts = {"round 1 (batch 0)": {"batch 0": [1, 4], "total": [1, 4]},
+              "round 2 (batch 2)": {"batch 0": [2, 4], "batch 2": [4, 4], "total": [6, 8]}}
+    write_json(continual / "replay.json", {"rounds": {
+        "round 1 (batch 0)": {"batch 0": 25.0, "total": 25.0, **({"counts": counts["round 1 (batch 0)"]} if extras else {})},
+        "round 2 (batch 2)": {"batch 0": 50.0, "batch 2": 100.0, "total": 75.0,
+                              **({"counts": counts["round 2 (batch 2)"]} if extras else {})}},
+        "final_total": 75.0, "skipped_batches": [1], "unbatched_apis": []})
+    return {"explore_dir": str(root / "explore"), "metrics_dir": str(root / "metrics"),
+            "continual_dir": str(continual), "eval_dir": str(root / "eval"), "out_dir": str(root / "reports"),
+            "plots_dir": str(root / "reports" / "plots")}
+
+
+def rows(path: str | Path) -> list[dict]:
+    return list(csv.DictReader(open(path)))
+
+
+def test_every_rate_has_its_interval_and_the_split_n_and_leakage(tmp_path):
+    paths = make_outputs(tmp_path)
+    text = write_report.fn(["full", "no_stm"], MODES, PAIRS, **paths)
+    assert "| Config | Student | Split | n | Well-formed | API match | Correct | Executable | Leaked |" in text
+    assert "| (no STE) | baseline | test | 10 | 100.0 [72.2, 100.0] | 80.0 [49.0, 94.3] | 0.0 [0.0, 27.8] |" in text
+    assert "| full | finetuned | test | 10 | 100.0 [72.2, 100.0] | 80.0 [49.0, 94.3] | 60.0 [31.3, 83.2] |" in text
+    assert "| 1/10 |" in text and "full 1/10 (shared_value 1, near_duplicate_query 0)" in text
+    assert text.count("| – |") >= 3  # the baseline and no_stm rows have no leakage counts
+    # The continual table: every Correct % with its interval, from the counts beside the CSV.
+    squeezed = " ".join(text.split())  # the continual table pads its columns
+    assert "| round 2 (batch 2) | 50.0 [15.0, 85.0] | 100.0 [51.0, 100.0] | 75.0 [40.9, 92.9] |" in squeezed
+    assert (Path(paths["out_dir"]) / "ablation.md").read_text() == text
+    assert (Path(paths["out_dir"]) / "ablation.png").stat().st_size > 10_000
+
+
+def test_students_are_compared_on_the_same_items_in_numbers_and_words(tmp_path):
+    text = write_report.fn(["full", "no_stm"], MODES, PAIRS, **make_outputs(tmp_path))
+    table = [line for line in text.splitlines() if line.startswith("| ") and " vs " in line]
+    assert table == [
+        "| no_stm vs full (icl) | 10 | 1 | 0 | 0 | +0.0 [-27.8, +27.8] | 1.000 |",
+        "| no_stm vs full (finetuned) | 10 | 4 | 1 | 2 | -10.0 [-41.3, +24.8] | 1.000 |",
+        "| full icl vs baseline | 10 | 0 | 1 | 0 | +10.0 [-18.9, +40.4] | 1.000 |",
+        "| full finetuned vs baseline | 10 | 0 | 6 | 0 | +60.0 [+20.1, +83.2] | 0.031 |",
+        "| full: finetuned vs icl | 10 | 1 | 5 | 0 | +50.0 [+8.2, +74.6] | 0.062 |",
+        "| no_stm: finetuned vs icl | 10 | 1 | 4 | 0 | +40.0 [-0.2, +67.6] | 0.125 |",
+    ]
+    assert "1 of 6 differences are significant at 0.05." in text
+    assert ("- full finetuned is 60.0 points above baseline on the same 10 items (95% CI +20.1 to +83.2, "
+            "p = 0.031): significant at 0.05.") in text
+    assert ("- no_stm finetuned is 10.0 points below full finetuned on the same 10 items (95% CI -41.3 to +24.8, "
+            "p = 1.000): not significant at 0.05.") in text
+    assert "**Warning:** 5 of these differences are smaller than 6 items" in text and "60.0 points on 10 items" in text
+
+
+def test_plot_data_for_dvc(tmp_path):
+    paths = make_outputs(tmp_path)
+    write_report.fn(["full", "no_stm"], MODES, PAIRS, **paths)
+    correct = rows(Path(paths["plots_dir"]) / "correct.csv")
+    assert correct[0] == {"config": "baseline", "mode": "baseline", "label": "baseline", "correct": "0.0", "lo": "0.0",
+                          "hi": "27.8"}
+    assert {"config": "full", "mode": "finetuned", "label": "full finetuned", "correct": "60.0", "lo": "31.3",
+            "hi": "83.2"} in correct and len(correct) == 5
+    continual = rows(Path(paths["plots_dir"]) / "continual.csv")
+    assert [(r["round"], r["batch"], r["correct"], r["lo"], r["hi"]) for r in continual][-2:] == [
+        ("round 2 (batch 2)", "batch 2", "100.0", "51.0", "100.0"), ("round 2 (batch 2)", "total", "75.0", "40.9", "92.9")]
+
+
+def test_older_outputs_without_intervals_split_leakage_or_predictions_still_render(tmp_path):
+    paths = make_outputs(tmp_path, predictions=False, extras=False)
+    (Path(paths["continual_dir"]) / "replay.json").unlink()
+    text = write_report.fn(["full", "no_stm"], MODES, PAIRS, **paths)
+    assert "| Config | Student | n | Well-formed | API match | Correct | Executable |\n" in text
+    assert "| full | finetuned | 10 | 100.0 | 80.0 | 60.0 | 60.0 |" in text
+    assert "Not compared, predictions missing:" in text and "significant" not in text
+    assert "| round 2 (batch 2) | 50.0" in text and "Skipped batches" not in text
+    assert rows(Path(paths["plots_dir"]) / "continual.csv") == []  # no counts file: no plot rows, the header kept
+
+
+def test_students_without_items_in_common_are_not_compared(tmp_path):
+    paths = make_outputs(tmp_path)
+    baseline = Path(paths["eval_dir"]) / "baseline" / "baseline" / "predictions.jsonl"
+    baseline.write_text(baseline.read_text().replace('"q', '"dev-q'))  # scored on other items
+    text = write_report.fn(["full", "no_stm"], MODES, PAIRS, **paths)
+    assert "| full finetuned vs baseline |" not in text and "0 of 4 differences are significant at 0.05." in text
+    assert "Not compared, no test item in common: full icl vs baseline, full finetuned vs baseline." in text
+
+
+def test_mode_pairs_are_an_argument():
+    pairs = comparison_pairs(["full", "no_ltm"], ["baseline", "finetuned", "sft+dpo"], [("sft+dpo", "finetuned")])
+    assert pairs == [(("no_ltm", "finetuned"), ("full", "finetuned")), (("no_ltm", "sft+dpo"), ("full", "sft+dpo")),
+                     (("full", "finetuned"), ("baseline", "baseline")), (("full", "sft+dpo"), ("baseline", "baseline")),
+                     (("full", "sft+dpo"), ("full", "finetuned")), (("no_ltm", "sft+dpo"), ("no_ltm", "finetuned"))]
+    # A pair whose modes did not both run is left out; without `full`, only the within-config pairs remain.
+    assert comparison_pairs(["a"], ["icl", "finetuned"], [("sft+dpo", "finetuned"), ("finetuned", "icl")]) == [
+        (("a", "finetuned"), ("a", "icl"))]
+
+
+def test_compare_flag_is_checked():
+    from flows.report import mode_pair
+    from ste.errors import ConfigError
+
+    assert mode_pair("sft+dpo:finetuned") == ("sft+dpo", "finetuned")
+    with pytest.raises(ConfigError, match="FIRST:SECOND"):
+        mode_pair("finetuned")
+
+
+def test_report_flow_publishes_the_report_as_a_markdown_artifact(prefect_env, tmp_path):
+    from flows.report import report_flow
+    from tests.helpers import flow_artifacts
+
+    paths = make_outputs(tmp_path)
+    params = tmp_path / "params.yaml"
+    params.write_text("explore:\n  configs:\n    full: {}\n    no_stm: {stm: false}\n")
+    state = report_flow(paths["out_dir"], str(params), paths["explore_dir"], paths["metrics_dir"],
+                        paths["continual_dir"], paths["eval_dir"], paths["plots_dir"], return_state=True)
+    text = state.result()
+    artifacts = flow_artifacts(state.state_details.flow_run_id)
+    assert [(a.key, a.type) for a in artifacts] == [("ablation-report", "markdown")]
+    assert artifacts[0].data == text and "| full finetuned vs baseline | 10 | 0 | 6 | 0 |" in text
