@@ -1,4 +1,4 @@
-"""python scripts/make_testset.py [data/testset]
+"""python -m scripts.make_testset [data/testset]
 
 Write the gold test set: 15 items per built-in API, ids <api>-1..15, items 1-10 "test" and 11-15 "dev",
 one <module>.jsonl per tool module (the module that defines the tool), from the hand-written phrasings
