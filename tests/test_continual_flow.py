@@ -17,6 +17,7 @@ from ste.exploit.export import export_examples
 from ste.finetune import finetune
 from ste.io import read_json, read_jsonl, write_json, write_jsonl
 from ste.schemas import Example
+from ste.testset import load_testset
 
 ROOT = Path(__file__).resolve().parents[1]
 APIS = ["get_country_capital", "convert_units", "get_airport_by_code"]
@@ -171,8 +172,8 @@ def run_cli_in(root: Path, *args: str, monkeypatch) -> int:
 
 
 def test_cli_refuses_a_gold_query_in_the_training_data(tiny_model_dir, prefect_env, tmp_path, monkeypatch, capsys):
-    leaked = examples() + [Example(id="leak", api="convert_units", query="How many kilometers is 13.1 miles?",
-                                   arguments={"value": 13.1, "from_unit": "mile", "to_unit": "kilometer"})]
+    gold = next(i for i in load_testset(ROOT / "data" / "testset") if i.api == "convert_units")
+    leaked = examples() + [Example(id="leak", api="convert_units", query=gold.query, arguments=gold.arguments)]
     root = make_workspace(tmp_path, tiny_model_dir, leaked)
     paths = ["--out", OUT[0], "--predictions", OUT[1], "--table", OUT[2], "--metrics", OUT[3]]
     assert run_cli_in(root, "--setting", "replay", "--data", "data/paraphrase/full", *paths,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 
 from ste.exploit.text import argument_coverage
 
@@ -25,17 +26,20 @@ def clean_query(raw: str) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)  # checks compare each query with many others: normalise each once
 def normalize(text: str) -> str:
     """Lower case, letters and digits only, single spaces."""
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
 
 
+@lru_cache(maxsize=8192)
 def _content(norm: str) -> frozenset[str]:
     return frozenset(w.rstrip("s") for w in norm.split() if w not in _STOPWORDS)
 
 
-def _numbers(norm: str) -> list[str]:
-    return re.findall(r"\d+", norm)
+@lru_cache(maxsize=8192)
+def _numbers(norm: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\d+", norm))
 
 
 def near_duplicate(a: str, b: str) -> bool:
@@ -44,7 +48,10 @@ def near_duplicate(a: str, b: str) -> bool:
     if na == nb or (_content(na) and _content(na) == _content(nb)):
         return True
     # The numbers must agree: "5 miles to km" and "6 miles to km" are different queries.
-    return _numbers(na) == _numbers(nb) and difflib.SequenceMatcher(None, na, nb).ratio() >= _SIMILAR
+    if _numbers(na) != _numbers(nb) or 2 * min(len(na), len(nb)) < _SIMILAR * (len(na) + len(nb)):
+        return False  # the second test is difflib's real_quick_ratio(), an upper bound of ratio(): a cheap exit
+    match = difflib.SequenceMatcher(None, na, nb)
+    return match.quick_ratio() >= _SIMILAR and match.ratio() >= _SIMILAR
 
 
 def names_api(query: str, api: str) -> bool:
