@@ -12,12 +12,14 @@ from ste.report import chart, collect, compare, comparison_pairs, correct_rows, 
 
 CORRECT_COLUMNS = ["config", "mode", "label", "correct", "lo", "hi"]
 CONTINUAL_COLUMNS = ["setting", "round", "batch", "label", "correct", "lo", "hi"]
+LOSS_COLUMNS = ["config", "step", "loss"]
 
 
 @stage_task(retries=0)
 def write_report(configs: list[str], modes: list[str], mode_pairs: list[tuple[str, str]], explore_dir: str,
-                 metrics_dir: str, continual_dir: str, eval_dir: str, out_dir: str, plots_dir: str) -> str:
-    """Write ablation.md and ablation.png under out_dir, correct.csv and continual.csv under plots_dir."""
+                 metrics_dir: str, continual_dir: str, eval_dir: str, out_dir: str, plots_dir: str,
+                 models_dir: str = "models") -> str:
+    """Write ablation.md and ablation.png under out_dir; correct.csv, continual.csv and loss.csv under plots_dir."""
     data = collect(configs, Path(explore_dir), Path(metrics_dir))
     compared = compare(comparison_pairs(configs, modes, mode_pairs), Path(eval_dir))
     text = "# STE ablation report\n\n" + markdown(data, modes, compared) + continual_section(Path(continual_dir))
@@ -25,7 +27,19 @@ def write_report(configs: list[str], modes: list[str], mode_pairs: list[tuple[st
     chart(data, modes, Path(out_dir) / "ablation.png")
     atomic_write_text(Path(plots_dir) / "correct.csv", _csv(correct_rows(data, modes), CORRECT_COLUMNS))
     atomic_write_text(Path(plots_dir) / "continual.csv", _csv(continual_rows(Path(continual_dir)), CONTINUAL_COLUMNS))
+    atomic_write_text(Path(plots_dir) / "loss.csv", _csv(loss_rows(configs, Path(models_dir)), LOSS_COLUMNS))
     return text
+
+
+def loss_rows(configs: list[str], models_dir: Path) -> list[dict]:
+    """Every config's fine-tuning loss curve (models/<config>/loss.csv) as tidy rows: config, step, loss."""
+    rows = []
+    for config in configs:
+        path = models_dir / config / "loss.csv"
+        if path.exists():
+            rows += [{"config": config, "step": r["step"], "loss": r["loss"]}
+                     for r in csv.DictReader(io.StringIO(path.read_text()))]
+    return rows
 
 
 def _csv(rows: list[dict], columns: list[str]) -> str:

@@ -104,6 +104,18 @@ def test_plot_data_for_dvc(tmp_path):
         ("round 2 (batch 2)", "batch 2", "100.0", "51.0", "100.0"), ("round 2 (batch 2)", "total", "75.0", "40.9", "92.9")]
 
 
+def test_loss_curves_of_every_config_in_one_tidy_file(tmp_path):
+    paths = make_outputs(tmp_path)
+    for config, losses in {"full": [2.0, 1.5], "no_stm": [2.1]}.items():
+        (tmp_path / "models" / config).mkdir(parents=True)
+        (tmp_path / "models" / config / "loss.csv").write_text(
+            "step,epoch,loss\n" + "".join(f"{i + 1},0.5,{v}\n" for i, v in enumerate(losses)))
+    write_report.fn(["full", "no_stm", "no_ltm"], MODES, PAIRS, **paths, models_dir=str(tmp_path / "models"))
+    assert rows(Path(paths["plots_dir"]) / "loss.csv") == [  # no_ltm trained nothing: no line
+        {"config": "full", "step": "1", "loss": "2.0"}, {"config": "full", "step": "2", "loss": "1.5"},
+        {"config": "no_stm", "step": "1", "loss": "2.1"}]
+
+
 def test_older_outputs_without_intervals_split_leakage_or_predictions_still_render(tmp_path):
     paths = make_outputs(tmp_path, predictions=False, extras=False)
     (Path(paths["continual_dir"]) / "replay.json").unlink()
