@@ -38,7 +38,7 @@ def plan_continual(params: Params, setting: str, data_dir: str) -> Plan:
     return plan_rounds(examples, records, load_batches(), items, c.replay_ratio(setting), c.seed, c.general_ratio)
 
 
-@stage_task(retries=1)
+@stage_task(retries=0)
 def run_round(params: Params, setting: str, rnd: Round, previous: dict | None, out_dir: str,
               predictions_dir: str) -> dict:
     """Fine-tune one round (from the previous round's weights or the base) and score it on the APIs seen so far.

@@ -11,7 +11,7 @@ from ste.io import atomic_write_text, read_jsonl, write_json
 from ste.llm.embedded import resolve_model_dir
 
 
-@stage_task(retries=1)
+@stage_task(retries=0)
 def finetune_stage(params: Params, data_path: str, out_dir: str, run_name: str) -> dict:
     """sft.jsonl -> out_dir/adapter, loss.csv, summary.json (checkpoints under .cache, for resume)."""
     spec = params.llm.roles.student
