@@ -219,7 +219,7 @@ def finetune(
     truncated = sum(t for *_, t in encoded)
     if not rows:
         raise DataError(f"no fine-tuning record keeps a target token within max_length={settings.max_length}; "
-                        "raise finetune.max_length in params.yaml")
+                        f"raise finetune.max_length in {settings.source}")
     if len(rows) < len(records):
         log.warning("%d of %d records lost their whole target to max_length=%d; skipped",
                     len(records) - len(rows), len(records), settings.max_length)

@@ -41,8 +41,8 @@ def student_model(params: Params, mode: str, adapter_dir: str | None):
         mode = "baseline"  # nothing was trained: the "fine-tuned" student is the base model (summary says why)
     if mode == "finetuned":
         if spec.backend != "local":
-            raise ConfigError("params.yaml: llm.roles.student: the fine-tuned mode needs a local student")
-        base = resolve_model_dir(spec.model, params.llm.models_dir)
+            raise ConfigError(f"{params.source}: llm.roles.student: the fine-tuned mode needs a local student")
+        base = resolve_model_dir(spec.model, params.llm.models_dir, where=f"{params.source}: llm.roles.student.model")
         merged = load_student(base, Path(adapter_dir), Path(params.llm.models_dir) / "merged")
         spec = spec.model_copy(update={"model": str(merged)})
     return build_chat_model(spec, params.llm)

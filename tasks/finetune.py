@@ -16,12 +16,12 @@ def finetune_stage(params: Params, data_path: str, out_dir: str, run_name: str) 
     """sft.jsonl -> out_dir/adapter, loss.csv, summary.json (checkpoints under .cache, for resume)."""
     spec = params.llm.roles.student
     if spec.backend != "local":
-        raise ConfigError("params.yaml: llm.roles.student: fine-tuning needs a local student (backend: local)")
+        raise ConfigError(f"{params.source}: llm.roles.student: fine-tuning needs a local student (backend: local)")
     records = read_jsonl(data_path)
     if not records:  # an ablation that kept nothing is a result, not a crash of the whole DAG
         return _untrained(Path(out_dir), f"{data_path}: no fine-tuning records (filtering kept no trial)")
     checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / run_name
-    base = resolve_model_dir(spec.model, params.llm.models_dir, key="llm.roles.student.model")
+    base = resolve_model_dir(spec.model, params.llm.models_dir, where=f"{params.source}: llm.roles.student.model")
     summary = finetune(base, records, params.finetune, Path(out_dir), checkpoints)
     write_json(Path(out_dir) / "summary.json", summary)
     return summary

@@ -132,7 +132,7 @@ def test_yaml_and_model_messages_are_one_line(tmp_path):
     assert "\n" not in str(err.value) and str(err.value).startswith(f"{path}: not valid YAML at line 4")
     assert "(while scanning a quoted scalar from line 3, column 11)" in str(err.value)
     with pytest.raises(ConfigError, match=r"^params.yaml: llm.roles.judge.model: model '/nowhere'"):
-        resolve_model_dir("/nowhere", tmp_path, key="llm.roles.judge.model")
+        resolve_model_dir("/nowhere", tmp_path, where="params.yaml: llm.roles.judge.model")
 
 
 # ------------------------------------------------------------------ untrusted model output
