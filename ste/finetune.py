@@ -241,7 +241,9 @@ def finetune(
     start, history = 0, []
     if state:
         unknown = model.load_state_dict(state["weights"], strict=False).unexpected_keys
-        assert not unknown, f"checkpoint weights the model lacks: {unknown[:3]}"
+        if unknown:  # the fingerprint matched, so the file was changed by hand or by another version
+            raise DataError(f"{ckpt_path}: the checkpoint holds weights the model lacks ({', '.join(unknown[:3])}); "
+                            "delete it to train from scratch")
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])

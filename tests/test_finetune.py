@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -167,6 +168,17 @@ def test_a_checkpoint_of_other_data_or_code_is_not_resumed(tiny_model_dir, tmp_p
     monkeypatch.setattr("ste.provenance.code_digest", lambda *a, **k: "other code")
     changed = finetune(tiny_model_dir, RECORDS[:4], s, tmp_path / "c", tmp_path / "ckpt")
     assert changed["resumed_from_step"] == 0  # same data and settings, other code: a fresh start
+
+
+def test_a_checkpoint_with_weights_the_model_lacks_is_refused_by_name(tiny_model_dir, tmp_path):
+    s = settings(epochs=2)
+    finetune(tiny_model_dir, RECORDS, s, tmp_path / "o", tmp_path / "ckpt", max_steps=1)
+    path = tmp_path / "ckpt" / "last.pt"
+    state = torch.load(path, weights_only=True)
+    state["weights"]["model.extra_layer.weight"] = torch.zeros(2)
+    torch.save(state, path)
+    with pytest.raises(DataError, match=rf"^{re.escape(str(path))}: the checkpoint holds weights the model lacks \(model.extra"):
+        finetune(tiny_model_dir, RECORDS, s, tmp_path / "o", tmp_path / "ckpt")
 
 
 def test_full_finetuning_writes_a_model(tiny_model_dir, tmp_path):
