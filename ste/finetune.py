@@ -321,6 +321,23 @@ def _save_merged(peft_model, tok, target: Path) -> None:
     tok.save_pretrained(target)
 
 
+# ---------------------------------------------------------------- no data
+UNTRAINED = "UNTRAINED"  # marker file in an adapter folder: no data, the student stays the base model
+
+
+def mark_untrained(out_dir: Path, reason: str) -> dict[str, Any]:
+    """What a fine-tune with no data leaves (a result, not a crash of the whole DAG): an adapter folder
+    holding only the UNTRAINED marker with the reason, and an empty loss curve. Returns the summary."""
+    atomic_write_text(Path(out_dir) / "adapter" / UNTRAINED, reason + "\n")
+    atomic_write_text(Path(out_dir) / "loss.csv", "step,loss\n")
+    return {"examples": 0, "steps": 0, "complete": False, "untrained": reason}
+
+
+def is_untrained(adapter_dir: str | Path | None) -> bool:
+    """Whether `adapter_dir` is the marked output of a fine-tune that had no data."""
+    return adapter_dir is not None and (Path(adapter_dir) / UNTRAINED).exists()
+
+
 # ---------------------------------------------------------------- loading
 def _adapter_key(model_dir: Path, adapter_dir: Path) -> str:
     h = hashlib.sha256(str(Path(model_dir).resolve()).encode())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -255,15 +256,17 @@ def test_embedded_student_learns_the_call_format(embedded_dir, tmp_path):
 def test_no_records_gives_a_marked_untrained_adapter_not_a_crash(tmp_path, tiny_model_dir):
     """An ablation whose filter kept nothing still lets the DAG finish; evaluation uses the base model."""
     from ste.config import parse_params
-    from tasks.evaluate import student_model
-    from tasks.finetune import UNTRAINED, finetune_stage
+    from ste.evaluate.student import student_model
+    from ste.finetune import UNTRAINED
+    from tasks.finetune import finetune_stage
 
     data = tmp_path / "sft.jsonl"
     data.write_text("")
     params = parse_params({"llm": {"cache": False, "roles": {"student": {"backend": "local", "model": str(tiny_model_dir)}}}})
     summary = finetune_stage.fn(params, str(data), str(tmp_path / "out"), "empty")
     assert summary["examples"] == 0 and "no fine-tuning records" in summary["untrained"]
+    assert json.loads((tmp_path / "out" / "summary.json").read_text()) == summary
     assert (tmp_path / "out" / "adapter" / UNTRAINED).exists()
     assert (tmp_path / "out" / "loss.csv").read_text() == "step,loss\n"
-    model = student_model(params, "finetuned", str(tmp_path / "out" / "adapter"))
+    model = student_model(params.llm, "finetuned", str(tmp_path / "out" / "adapter"))
     assert model.name == Path(tiny_model_dir).name  # the base model, no merge
