@@ -51,14 +51,6 @@ def embedded_dir() -> Path:
     return embedded_model_dir(MODELS_DIR)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def prefect_env(tmp_path_factory) -> dict[str, str]:
     """One local Prefect server on 127.0.0.1 for the session; returns the env for flow subprocesses.
@@ -71,7 +63,7 @@ def prefect_env(tmp_path_factory) -> dict[str, str]:
     import urllib.request
 
     home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1"}
     log = open(home / "server.log", "wb")
@@ -92,7 +84,7 @@ def prefect_env(tmp_path_factory) -> dict[str, str]:
     os.environ.update({k: env[k] for k in saved})
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from tests.helpers import drain_prefect_workers
+    from tests.helpers import drain_prefect_workers, free_port
 
     with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}):  # env alone is read too late
         yield env

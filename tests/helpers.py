@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -22,8 +23,7 @@ from typing import Any
 
 import yaml
 
-from ste.exploit.text import load_prompt
-from ste.explore.prompts import template
+from ste.prompts import load_prompt
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,8 +64,8 @@ CASES: dict[str, list[tuple[str, dict[str, Any]]]] = {
 PARAPHRASE_FORMS = ("Could you tell me this: {q}", "Quick question. {q}", "I need some help. {q}",
                     "Hello there! {q}", "Please answer for me: {q}", "One more thing. {q}")
 
-_ARGUMENTS = template("arguments").split("{api}")[0]
-_REFLECT = template("reflect")
+_ARGUMENTS = load_prompt("arguments").split("{api}")[0]
+_REFLECT = load_prompt("reflect")
 _JUDGE = load_prompt("judge_filter").splitlines()[0]
 _PARAPHRASE = load_prompt("paraphrase_query").split("{k}")[0]
 _QUESTION_ARGS = re.compile(r"The API (\S+) was called with these arguments:\n(\{.*?\})\n", re.S)
@@ -183,7 +183,7 @@ def react_responder(messages: list[dict], request: dict) -> str:
                           else _signature_arguments(messages))
     if _QUESTION_ARGS.search(last):
         return _question(api, last)
-    if last.endswith((template("imagine"), template("imagine_next"))):
+    if last.endswith((load_prompt("imagine"), load_prompt("imagine_next"))):
         return f"User Query: {_query(api, messages, request)}"
     return _act(api, messages)
 
@@ -289,6 +289,13 @@ def run_stages_in_process(folder: Path, overrides: dict, *, stub: dict | None = 
             run(str(write_params(folder / "params.yaml", small_params(url, folder / "cache", overrides, **role))))
             outcomes[name] = Counter(url.stats.outcomes)
     return outcomes
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (for a server to start on, or to find nobody at)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def tree_digest(folder: str | Path) -> dict[str, str]:

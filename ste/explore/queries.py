@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from ste.exploit.text import argument_coverage
+from ste.exploit.text import argument_coverage, normalise
 
 REASONS = ("empty", "too_long", "names_api", "missing_value", "copies_seed", "duplicate")
 _LABEL = re.compile(r"(?i)^\s*(?:\*\*)?(?:user\s+)?(?:query|request|question)\s*(?:\*\*)?\s*:\s*")
@@ -25,22 +25,17 @@ def clean_query(raw: str) -> str:
     return text
 
 
-def normalize(text: str) -> str:
-    """Lower case, letters and digits only, single spaces."""
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
-
-
 def _content(norm: str) -> frozenset[str]:
     return frozenset(w.rstrip("s") for w in norm.split() if w not in _STOPWORDS)
 
 
 def _numbers(norm: str) -> list[str]:
-    return re.findall(r"\d+", norm)
+    return re.findall(r"\d+(?:\.\d+)?", norm)  # normalise keeps decimal points: 2.5 is one number
 
 
 def near_duplicate(a: str, b: str) -> bool:
     """Same text after normalising, the same content words, or a near-identical spelling with the same numbers."""
-    na, nb = normalize(a), normalize(b)
+    na, nb = normalise(a), normalise(b)
     if na == nb or (_content(na) and _content(na) == _content(nb)):
         return True
     # The numbers must agree: "5 miles to km" and "6 miles to km" are different queries.
