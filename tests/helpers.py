@@ -10,7 +10,10 @@ any other API gets arguments filled in from the signature in its prompt.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib
+import io
 import json
 import os
 import re
@@ -234,6 +237,28 @@ def run_flow(module: str, *args: str | Path, env: dict | None = None, timeout: f
     if check and proc.returncode != 0:
         raise AssertionError(f"flows.{module} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     return proc
+
+
+def run_cli_in_process(module: str, *args: str | Path) -> tuple[int, str]:
+    """`python -m flows.<module> ARGS` run in this process, as a stage runs it but without its fast exit.
+
+    Returns:
+        (its exit status, what it wrote to sys.stderr: the `error:` line, not the Prefect log).
+    """
+    from flows.common import run_cli, stage_settings
+
+    main = importlib.import_module(f"flows.{module}").main
+    err, argv = io.StringIO(), sys.argv
+    sys.argv = [f"flows.{module}", *map(str, args)]
+    try:
+        with contextlib.redirect_stderr(err), stage_settings():
+            run_cli(main)
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    finally:
+        sys.argv = argv
+    return code, err.getvalue()
 
 
 def stable(value):
