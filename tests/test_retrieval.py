@@ -63,3 +63,10 @@ def test_empty_pool_and_bad_kind():
     assert Retriever([], "embedding").top_k("anything", 3) == []
     with pytest.raises(ConfigError, match="bm25"):
         Retriever(POOL, "tfidf")
+
+
+def test_bm25_with_queries_of_no_words():
+    """A query (or pool entry) with no word at all scores nothing: pool order, no error."""
+    pool = [ex(9, "misc", "?!"), *POOL[:2]]
+    assert [e.id for e in Retriever(pool, "bm25").top_k("??", 2)] == ["e9", "e0"]
+    assert Retriever(pool, "bm25").top_k("holidays", 1)[0].id == "e1"

@@ -50,9 +50,10 @@ class Retriever:
                 log.warning("embedding retriever unavailable (%s: %s); using BM25", type(err).__name__, err)
                 self.kind = "bm25"
         if self.kind == "bm25" and self.pool:
-            from rank_bm25 import BM25Okapi
+            import bm25s
 
-            self._bm25 = BM25Okapi([_words(e.query) for e in self.pool])
+            self._bm25 = bm25s.BM25()  # Lucene's BM25 (k1 1.5, b 0.75): an IDF that is never negative
+            self._bm25.index([_words(e.query) for e in self.pool], show_progress=False)
 
     @staticmethod
     def _embed(texts: list[str]):
@@ -65,6 +66,7 @@ class Retriever:
         if self.kind == "embedding":
             scores = (self._vectors @ self._embed([query])[0]).tolist()
         else:
-            scores = list(self._bm25.get_scores(_words(query)))
+            words = _words(query)
+            scores = self._bm25.get_scores(words).tolist() if words else [0.0] * len(self.pool)
         order = sorted(range(len(self.pool)), key=lambda i: (-scores[i], i))
         return [self.pool[i] for i in order[:k]]
