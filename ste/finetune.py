@@ -15,12 +15,14 @@ import logging
 import math
 import os
 import resource
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from ste.config import FinetuneSection
 from ste.errors import ConfigError, DataError
@@ -253,6 +255,7 @@ def finetune(
     checkpoint_every = checkpoint_every or settings.checkpoint_every
 
     model.train()
+    bar = tqdm(total=stop, initial=start, desc="fine-tune", unit="step", file=sys.stderr, dynamic_ncols=True)
     for step in range(start, stop):
         epoch, group = divmod(step, steps_per_epoch)
         batches = _epoch_order(len(rows), settings, epoch)
@@ -271,12 +274,15 @@ def finetune(
         sched.step()
         opt.zero_grad(set_to_none=True)
         history.append([step + 1, round((step + 1) / steps_per_epoch, 4), round(step_loss, 6)])
-        log.info("step %d/%d  loss %.4f", step + 1, total, step_loss)
+        log.info("step %d/%d  loss %.4f", step + 1, total, step_loss)  # the bar is for a person, the log for Prefect
+        bar.update(1)
+        bar.set_postfix(loss=f"{step_loss:.4f}", refresh=False)
         if (step + 1) % checkpoint_every == 0 or step + 1 == stop:
             _save_checkpoint(ckpt_path, {
                 "fingerprint": run_id, "step": step + 1, "history": history, "weights": _trainable(model),
                 "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
             })
+    bar.close()
 
     summary = {
         "method": settings.method, "examples": len(rows), "skipped": len(records) - len(rows),
