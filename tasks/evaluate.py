@@ -28,6 +28,8 @@ def evaluate_mode(params: Params, mode: str, out_dir: str, config: str | None = 
     predictions = predict(model, registry, items, apis, mode, demos_retriever=retriever, k=params.evaluate.icl_k,
                           max_new_tokens=params.evaluate.max_new_tokens, batch=params.evaluate.batch_size)
     metrics, rows = score(predictions)
+    if retriever is not None:  # the kind the demonstrations came from: BM25 when the embedding model did not load
+        metrics = {**metrics, **retriever.describe()}
     out = Path(out_dir) / mode
     write_jsonl(out / "predictions.jsonl", predictions)
     write_json(out / "metrics.json", metrics)
