@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ from ste.llm.base import ChatModel  # noqa: E402
 from ste.llm.factory import build_chat_model  # noqa: E402
 from ste.tools import Registry, build_registry  # noqa: E402
 from tests.fakes import ScriptedChatModel  # noqa: E402
-from tests.helpers import react_responder  # noqa: E402
+from tests.helpers import free_port, react_responder  # noqa: E402
 
 
 class PerAPI(ChatModel):
@@ -72,9 +71,7 @@ class Sleeping(ScriptedChatModel):
 @contextmanager
 def stub_server(delay: float):
     """The stub as its own process on a free port; yields its base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     cmd = [sys.executable, "-m", "tests.openai_stub", "--port", str(port), "--delay", str(delay),
            "--responder", "tests.helpers:react_responder"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)

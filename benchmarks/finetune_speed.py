@@ -1,4 +1,4 @@
-"""OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/finetune_speed.py [--records data/paraphrase/full/sft.jsonl]
+""".venv/bin/python benchmarks/finetune_speed.py [--records data/paraphrase/full/sft.jsonl]
 
 Speed and memory of LoRA steps on the embedded model (SmolLM2-135M, float32 CPU), printed as figures and ratios.
 Every record of a config starts with the same system prompt (the API descriptions, most of its tokens); the
@@ -15,11 +15,15 @@ import resource
 import time
 from pathlib import Path
 
-import torch
+from flows.common import use_process_env
 
-from ste.config import FinetuneSection
-from ste.finetune import IGNORE, _batch_loss, _collate, _load_model, encode, shared_prefix
-from ste.llm.embedded import embedded_model_dir
+use_process_env()  # offline, passive OpenMP threads: before torch loads
+
+import torch  # noqa: E402
+
+from ste.config import FinetuneSection  # noqa: E402
+from ste.finetune import IGNORE, _batch_loss, _collate, _load_model, encode, shared_prefix  # noqa: E402
+from ste.llm.embedded import embedded_model_dir  # noqa: E402
 
 SYSTEM = ("You are in tool mode. You can call these APIs:\n\n" + "\n\n".join(
     f"api_{i}: Look up facts of kind {i} from a local table and return them as a JSON object with names, codes "

@@ -1,4 +1,4 @@
-"""HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/llm_speed.py [--tokens 64] [--batch 8] [--skip-cold]
+""".venv/bin/python benchmarks/llm_speed.py [--tokens 64] [--batch 8] [--skip-cold]
 
 Speed of the local backend on the embedded model (SmolLM2-135M, float32 CPU), printed as figures and ratios:
 load time cold (GGUF conversion into a temporary models_dir) vs cached; aggregate tokens/s one by one vs
@@ -11,10 +11,14 @@ import argparse
 import tempfile
 import time
 
-from ste.llm.base import Decoding
-from ste.llm.constraints import choice_regex, react_call_regex
-from ste.llm.embedded import embedded_model_dir
-from ste.llm.local import LocalChatModel
+from flows.common import use_process_env
+
+use_process_env()  # offline, passive OpenMP threads: before torch loads
+
+from ste.llm.base import Decoding  # noqa: E402
+from ste.llm.constraints import choice_regex, react_call_regex  # noqa: E402
+from ste.llm.embedded import embedded_model_dir  # noqa: E402
+from ste.llm.local import LocalChatModel  # noqa: E402
 
 QUESTIONS = [
     "What public holidays does France have in May?", "How many feet are in a mile?",

@@ -44,7 +44,8 @@ def main() -> None:
     params.continual.replay_ratio(args.setting)
     params.explore.resolve(params.continual.config)
     if params.llm.roles.student.backend != "local":
-        raise ConfigError("params.yaml: llm.roles.student: continual learning fine-tunes, so it needs a local student")
+        raise ConfigError(f"{params.source}: llm.roles.student: continual learning fine-tunes, so it needs a local "
+                          "student")
     continual_flow(args.setting, args.data, args.out, args.predictions, args.table, args.metrics, args.params)
 
 

@@ -12,13 +12,14 @@ from ste.config import load_params
 from ste.errors import ConfigError
 from ste.io import write_json
 from tasks.artifacts import publish_summary
-from tasks.evaluate import evaluate_mode
 
 
 @flow(name="evaluate")
 def evaluate_flow(modes: list[str], out: str, metrics: str, config: str | None = None, demos: str | None = None,
                   adapter: str | None = None, params_path: str = "params.yaml") -> dict:
     """Evaluate each mode that params.yaml's evaluate.modes enables; write {mode: metrics}."""
+    from tasks.evaluate import evaluate_mode  # torch: imported once run_cli has set the process environment
+
     params = load_params(params_path)
     results = {}
     for mode in modes:

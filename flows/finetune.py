@@ -9,12 +9,13 @@ from prefect import flow
 from flows.common import run_cli, stage_parser
 from ste.config import load_params
 from tasks.artifacts import publish_summary
-from tasks.finetune import finetune_stage
 
 
 @flow(name="finetune")
 def finetune_flow(config: str, data: str, out: str, params_path: str = "params.yaml") -> dict:
     """Train the student on one config's exported records."""
+    from tasks.finetune import finetune_stage  # torch: imported once run_cli has set the process environment
+
     return publish_summary(finetune_stage(load_params(params_path), data, out, config), "finetune", config)
 
 

@@ -24,19 +24,22 @@ def pipeline_flow(configs: list[str] | None = None, params_path: str = "params.y
     """Run every stage for the given exploration configs (all of them when None), then the report."""
     params = load_params(params_path)
     configs = configs or list(params.explore.configs)
-    evaluate_flow(["baseline"], "data/eval/baseline", "metrics/baseline.json", params_path=params_path)
+    evaluate_flow(modes=["baseline"], out="data/eval/baseline", metrics="metrics/baseline.json",
+                  params_path=params_path)
     for c in configs:
-        explore_flow(c, f"data/explore/{c}", params_path)
-        filter_flow(f"data/explore/{c}/trials.jsonl", f"data/filter/{c}", params_path)
-        paraphrase_flow(c, f"data/filter/{c}/kept.jsonl", f"data/paraphrase/{c}", params_path)
-        finetune_flow(c, f"data/paraphrase/{c}/sft.jsonl", f"models/{c}", params_path)
-        evaluate_flow(["icl", "finetuned"], f"data/eval/{c}", f"metrics/{c}.json", c,
-                      f"data/paraphrase/{c}/demos.jsonl", f"models/{c}/adapter", params_path)
+        explore_flow(config=c, out=f"data/explore/{c}", params_path=params_path)
+        filter_flow(trials=f"data/explore/{c}/trials.jsonl", out=f"data/filter/{c}", params_path=params_path)
+        paraphrase_flow(config=c, kept=f"data/filter/{c}/kept.jsonl", out=f"data/paraphrase/{c}",
+                        params_path=params_path)
+        finetune_flow(config=c, data=f"data/paraphrase/{c}/sft.jsonl", out=f"models/{c}", params_path=params_path)
+        evaluate_flow(modes=["icl", "finetuned"], out=f"data/eval/{c}", metrics=f"metrics/{c}.json", config=c,
+                      demos=f"data/paraphrase/{c}/demos.jsonl", adapter=f"models/{c}/adapter",
+                      params_path=params_path)
     if params.continual.config in configs:  # continual learning reuses that config's export
         for s in params.continual.settings:
-            continual_flow(s, f"data/paraphrase/{params.continual.config}", f"models/continual/{s}",
-                           f"data/eval/continual/{s}", f"metrics/continual/{s}.csv", f"metrics/continual/{s}.json",
-                           params_path)
+            continual_flow(setting=s, data=f"data/paraphrase/{params.continual.config}", out=f"models/continual/{s}",
+                           predictions=f"data/eval/continual/{s}", table=f"metrics/continual/{s}.csv",
+                           metrics=f"metrics/continual/{s}.json", params_path=params_path)
     return report_flow("reports", params_path)
 
 

@@ -10,13 +10,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from ste.errors import ConfigError
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
+    _source: str = PrivateAttr("params.yaml")  # the file it was read from, set by parse_params
+
+    @property
+    def source(self) -> str:
+        """The params file this section was read from: errors about its keys name it."""
+        return self._source
 
 
 # ---------------------------------------------------------------- LLM roles
@@ -130,7 +136,7 @@ class ExploreSection(Strict):
         """The settings of config `name`: defaults overridden by its entry."""
         if name not in self.configs:
             raise ConfigError(
-                f"params.yaml: explore.configs has no config {name!r}; known: {', '.join(self.configs)}"
+                f"{self.source}: explore.configs has no config {name!r}; known: {', '.join(self.configs)}"
             )
         return ExploreSettings(**{**self.defaults.model_dump(), **(self.configs[name] or {})})
 
@@ -199,7 +205,7 @@ class ContinualSection(Strict):
         """The replay ratio of setting `setting`."""
         if setting not in self.settings:
             raise ConfigError(
-                f"params.yaml: continual.settings has no setting {setting!r}; known: {', '.join(self.settings)}"
+                f"{self.source}: continual.settings has no setting {setting!r}; known: {', '.join(self.settings)}"
             )
         return self.settings[setting]
 
@@ -281,7 +287,7 @@ def parse_params(data: Any, source: str = "params.yaml") -> Params:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of sections, got {type(data).__name__}")
     try:
-        return Params(**data)
+        params = Params(**data)
     except ValidationError as err:
         lines = []
         for e in err.errors()[:5]:
@@ -292,6 +298,23 @@ def parse_params(data: Any, source: str = "params.yaml") -> Params:
                     msg += f"; allowed keys: {', '.join(allowed)}"
             lines.append(msg)
         raise ConfigError(f"{source}: " + "\n  ".join(lines)) from None
+    _set_source(params, source)
+    return params
+
+
+def _set_source(value: Any, source: str) -> None:
+    """Record `source` on every section, so that whichever part a function gets can name its file."""
+    if isinstance(value, Strict):
+        value._source = source
+        children = value.__dict__.values()
+    elif isinstance(value, dict):
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return
+    for child in children:
+        _set_source(child, source)
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

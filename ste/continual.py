@@ -11,16 +11,21 @@ test items of every API *with examples* in its batch and the earlier ones. Round
 """
 from __future__ import annotations
 
+import logging
 import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ste.config import Params
 from ste.errors import ConfigError, DataError
 from ste.exploit.export import GENERAL, general_records
 from ste.provenance import fingerprint
 from ste.schemas import Example, TestItem
+from ste.testset import load_batches
+
+log = logging.getLogger(__name__)
 
 
 def batch_examples(examples: list[Example], batch: list[str]) -> list[Example]:
@@ -138,14 +143,89 @@ def plan_rounds(examples: list[Example], records: list[dict], batches: list[list
     return Plan(rounds, skipped, sorted(have - batched))
 
 
-# The code a round runs: fine-tuning, then scoring the student (model loading and tools included).
-ROUND_CODE = ("ste.continual", "ste.finetune", "ste.evaluate.evaluate", "ste.llm.factory", "ste.tools")
+# The code a round runs: this module's closure holds `train_and_score` and all it imports (fine-tuning,
+# the student's loading and scoring, the tools).
+ROUND_CODE = ("ste.continual",)
 
 
 def round_fingerprint(rnd: Round, *context) -> str:
     """What a finished round must match to be reused: its records and test items, `context` (base model,
     settings, the previous round's fingerprint, ...) and the code that ran it."""
     return fingerprint(rnd.records, [i.id for i in rnd.items], *context, code=ROUND_CODE)
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """What one round produced: its result (metrics.json), and unless reused, what to write beside it."""
+
+    result: dict
+    summary: dict | None = None  # the fine-tuning summary
+    predictions: list[dict] = field(default_factory=list)
+
+    @property
+    def reused(self) -> bool:
+        return self.summary is None
+
+
+def train_and_score(params: Params, setting: str, rnd: Round, previous: dict | None, round_dir: Path,
+                    checkpoint_dir: Path, done: dict | None = None) -> RoundOutcome:
+    """Fine-tune one round, from the previous round's weights or the base, and score it on the APIs seen so far.
+
+    Args:
+        params: every section a round reads (student role, finetune, evaluate, tools, explore, continual).
+        setting: the name in `continual.settings` (its replay ratio is recorded).
+        rnd: the round (its records and test items).
+        previous: the result of the round before (its "weights" and "fingerprint"), None for the first.
+        round_dir: receives the trained weights (adapter/ for LoRA, model/ for full fine-tuning).
+        checkpoint_dir: where fine-tuning keeps its resumable checkpoint.
+        done: the result an earlier run recorded for this round, if any: returned as it is when its fingerprint
+            matches (same data, settings, starting point and code) and its weights are there.
+
+    Returns:
+        The outcome: the result (per-batch and per-API scores, what was trained and how), the fine-tuning
+        summary and the predictions; a reused round has only its result.
+    """
+    from ste.evaluate.evaluate import predict, score
+    from ste.evaluate.student import student_model
+    from ste.finetune import finetune
+    from ste.llm.embedded import resolve_model_dir
+    from ste.tools import build_registry
+
+    lora = params.finetune.method == "lora"
+    student = params.llm.roles.student
+    base = resolve_model_dir(student.model, params.llm.models_dir, where=f"{params.source}: llm.roles.student.model")
+    chained = previous is not None and params.continual.start_from == "previous"
+    model_dir, init = base, None
+    if chained:  # LoRA continues the previous adapter; full fine-tuning continues the previous model
+        model_dir, init = (base, Path(previous["weights"])) if lora else (Path(previous["weights"]), None)
+    registry = build_registry(params.tools)
+    # The student's prompt lists the reused config's APIs, as in its exported records.
+    prompt_apis = registry.select(params.explore.resolve(params.continual.config).apis)
+    run_id = round_fingerprint(
+        rnd, str(base.resolve()), student.model_dump(), params.finetune.model_dump(), params.evaluate.max_new_tokens,
+        params.tools.model_dump(), prompt_apis, previous["fingerprint"] if chained else None)
+    weights = round_dir / ("adapter" if lora else "model")
+    if done and done.get("fingerprint") == run_id and weights.exists():
+        log.info("%s: finished earlier with the same data and settings; reused", rnd.label)
+        return RoundOutcome(done)
+
+    summary = finetune(model_dir, rnd.records, params.finetune, round_dir, checkpoint_dir, init_adapter=init)
+    predictions = predict(student_model(params.llm, "finetuned", weights), registry, rnd.items, prompt_apis,
+                          "finetuned", max_new_tokens=params.evaluate.max_new_tokens,
+                          batch=params.evaluate.batch_size)
+    overall, per_api = score(predictions)
+    replayed = [e.id for e in rnd.examples if e.source == "continual_replay"]
+    result = {
+        "round": rnd.number, "batch": rnd.batch, "label": rnd.label, "setting": setting,
+        "replay_ratio": params.continual.replay_ratio(setting), "start_from": params.continual.start_from,
+        "trained_apis": rnd.apis, "eval_apis": rnd.seen, "test_items": len(rnd.items),
+        "fresh_examples": len(rnd.examples) - len(replayed), "replay_examples": len(replayed),
+        "records": len(rnd.records), "general_records": sum(r.get("kind") == "general" for r in rnd.records),
+        "replay_ids": replayed, "init": str(init or model_dir), "weights": str(weights),
+        "per_batch": batch_scores(predictions, load_batches()), "overall": overall, "per_api": per_api,
+        "fingerprint": run_id,
+    }
+    return RoundOutcome(result, summary, predictions)
 
 
 def batch_scores(predictions: list[dict], batches: list[list[str]]) -> dict:

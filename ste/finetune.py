@@ -15,12 +15,14 @@ import logging
 import math
 import os
 import resource
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from ste.config import FinetuneSection
 from ste.errors import ConfigError, DataError
@@ -219,7 +221,7 @@ def finetune(
     truncated = sum(t for *_, t in encoded)
     if not rows:
         raise DataError(f"no fine-tuning record keeps a target token within max_length={settings.max_length}; "
-                        "raise finetune.max_length in params.yaml")
+                        f"raise finetune.max_length in {settings.source}")
     if len(rows) < len(records):
         log.warning("%d of %d records lost their whole target to max_length=%d; skipped",
                     len(records) - len(rows), len(records), settings.max_length)
@@ -241,7 +243,9 @@ def finetune(
     start, history = 0, []
     if state:
         unknown = model.load_state_dict(state["weights"], strict=False).unexpected_keys
-        assert not unknown, f"checkpoint weights the model lacks: {unknown[:3]}"
+        if unknown:  # the fingerprint matched, so the file was changed by hand or by another version
+            raise DataError(f"{ckpt_path}: the checkpoint holds weights the model lacks ({', '.join(unknown[:3])}); "
+                            "delete it to train from scratch")
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])
@@ -251,6 +255,7 @@ def finetune(
     checkpoint_every = checkpoint_every or settings.checkpoint_every
 
     model.train()
+    bar = tqdm(total=stop, initial=start, desc="fine-tune", unit="step", file=sys.stderr, dynamic_ncols=True)
     for step in range(start, stop):
         epoch, group = divmod(step, steps_per_epoch)
         batches = _epoch_order(len(rows), settings, epoch)
@@ -269,12 +274,15 @@ def finetune(
         sched.step()
         opt.zero_grad(set_to_none=True)
         history.append([step + 1, round((step + 1) / steps_per_epoch, 4), round(step_loss, 6)])
-        log.info("step %d/%d  loss %.4f", step + 1, total, step_loss)
+        log.info("step %d/%d  loss %.4f", step + 1, total, step_loss)  # the bar is for a person, the log for Prefect
+        bar.update(1)
+        bar.set_postfix(loss=f"{step_loss:.4f}", refresh=False)
         if (step + 1) % checkpoint_every == 0 or step + 1 == stop:
             _save_checkpoint(ckpt_path, {
                 "fingerprint": run_id, "step": step + 1, "history": history, "weights": _trainable(model),
                 "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
             })
+    bar.close()
 
     summary = {
         "method": settings.method, "examples": len(rows), "skipped": len(records) - len(rows),
@@ -317,6 +325,23 @@ def _save_merged(peft_model, tok, target: Path) -> None:
     """The adapter folded into the base weights: a plain model folder any loader can read."""
     peft_model.merge_and_unload().save_pretrained(target)
     tok.save_pretrained(target)
+
+
+# ---------------------------------------------------------------- no data
+UNTRAINED = "UNTRAINED"  # marker file in an adapter folder: no data, the student stays the base model
+
+
+def mark_untrained(out_dir: Path, reason: str) -> dict[str, Any]:
+    """What a fine-tune with no data leaves (a result, not a crash of the whole DAG): an adapter folder
+    holding only the UNTRAINED marker with the reason, and an empty loss curve. Returns the summary."""
+    atomic_write_text(Path(out_dir) / "adapter" / UNTRAINED, reason + "\n")
+    atomic_write_text(Path(out_dir) / "loss.csv", "step,loss\n")
+    return {"examples": 0, "steps": 0, "complete": False, "untrained": reason}
+
+
+def is_untrained(adapter_dir: str | Path | None) -> bool:
+    """Whether `adapter_dir` is the marked output of a fine-tune that had no data."""
+    return adapter_dir is not None and (Path(adapter_dir) / UNTRAINED).exists()
 
 
 # ---------------------------------------------------------------- loading

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ste.exploit.export import GENERAL
-from ste.exploit.text import PROMPTS, leaves, normalise, value_forms, value_in_text
+from ste.exploit.text import leaves, normalise, value_forms, value_in_text
+from ste.prompts import FOLDER as PROMPTS
 from ste.explore.queries import near_duplicate
 from ste.io import read_jsonl
 from ste.schemas import Example, TestItem

@@ -22,8 +22,7 @@ PACKAGES = ("ste", "tasks", "flows")  # the project's own top-level packages
 # Files a module reads at run time, beside its imports (paths relative to the project root).
 # tests/test_provenance.py fails when a module reads a project file and is missing here.
 RESOURCES: dict[str, tuple[str, ...]] = {
-    "ste.explore.prompts": ("ste/prompts",),
-    "ste.exploit.text": ("ste/prompts",),
+    "ste.prompts": ("ste/prompts",),
     "ste.tools.builtin.currency": ("ste/tools/data",),
     "ste.exploit.export": ("data/general",),
     "ste.testset": ("data/testset",),

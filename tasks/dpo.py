@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.common import stage_task
-from tasks.finetune import UNTRAINED, _untrained
+from ste.finetune import is_untrained, mark_untrained
 from ste.config import Params
 from ste.dpo import train_dpo
 from ste.errors import ConfigError
@@ -37,15 +37,16 @@ def dpo_stage(params: Params, config: str, sft_adapter: str, pairs_path: str, ou
         raise ConfigError("params.yaml: llm.roles.student: DPO needs a local student (backend: local)")
     out = Path(out_dir)
     # A marked folder here means no DPO ran: the sft+dpo student is then the SFT student itself.
-    if not params.dpo.enabled:
-        return _untrained(out, "dpo.enabled is false in params.yaml")
-    if (Path(sft_adapter) / UNTRAINED).exists():
-        return _untrained(out, f"{sft_adapter}: the SFT student is untrained (no fine-tuning records)")
     pairs = read_jsonl(pairs_path)
-    if not pairs:
-        return _untrained(out, f"{pairs_path}: no preference pairs (no failed call met a successful one)")
+    reason = ("dpo.enabled is false in params.yaml" if not params.dpo.enabled else
+              f"{sft_adapter}: the SFT student is untrained (no fine-tuning records)" if is_untrained(sft_adapter) else
+              f"{pairs_path}: no preference pairs (no failed call met a successful one)" if not pairs else None)
+    if reason:
+        summary = mark_untrained(out, reason)
+        write_json(out / "summary.json", summary)
+        return summary
     checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / f"{config}-dpo"
-    base = resolve_model_dir(spec.model, params.llm.models_dir, key="llm.roles.student.model")
+    base = resolve_model_dir(spec.model, params.llm.models_dir, where=f"{params.source}: llm.roles.student.model")
     summary = train_dpo(base, Path(sft_adapter), pairs, params.dpo, out, checkpoints)
     write_json(out / "summary.json", summary)
     return summary

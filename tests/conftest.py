@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-# Before torch is imported: spinning OpenMP threads made torch 3-4x slower on a shared 2-core machine.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from flows.common import use_process_env
+
+use_process_env()  # as every stage process does, before a test imports torch: offline, passive OpenMP threads
 # `make` exports the URL of `make run`'s server, which tests must not depend on: flows in tests use the
 # session server of `prefect_env`. Dropped before Prefect is imported, since it reads its settings once.
 os.environ.pop("PREFECT_API_URL", None)
@@ -51,14 +52,6 @@ def embedded_dir() -> Path:
     return embedded_model_dir(MODELS_DIR)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def prefect_env(tmp_path_factory) -> dict[str, str]:
     """One local Prefect server on 127.0.0.1 for the session; returns the env for flow subprocesses.
@@ -70,8 +63,10 @@ def prefect_env(tmp_path_factory) -> dict[str, str]:
     import time
     import urllib.request
 
+    from tests.helpers import drain_prefect_workers, free_port
+
     home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1"}
     log = open(home / "server.log", "wb")
@@ -91,8 +86,6 @@ def prefect_env(tmp_path_factory) -> dict[str, str]:
     saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "PREFECT_API_URL")}
     os.environ.update({k: env[k] for k in saved})
     from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from tests.helpers import drain_prefect_workers
 
     with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}):  # env alone is read too late
         yield env

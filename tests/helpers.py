@@ -10,10 +10,14 @@ any other API gets arguments filled in from the signature in its prompt.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib
+import io
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -22,8 +26,7 @@ from typing import Any
 
 import yaml
 
-from ste.exploit.text import load_prompt
-from ste.explore.prompts import template
+from ste.prompts import load_prompt
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,8 +67,8 @@ CASES: dict[str, list[tuple[str, dict[str, Any]]]] = {
 PARAPHRASE_FORMS = ("Could you tell me this: {q}", "Quick question. {q}", "I need some help. {q}",
                     "Hello there! {q}", "Please answer for me: {q}", "One more thing. {q}")
 
-_ARGUMENTS = template("arguments").split("{api}")[0]
-_REFLECT = template("reflect")
+_ARGUMENTS = load_prompt("arguments").split("{api}")[0]
+_REFLECT = load_prompt("reflect")
 _JUDGE = load_prompt("judge_filter").splitlines()[0]
 _PARAPHRASE = load_prompt("paraphrase_query").split("{k}")[0]
 _QUESTION_ARGS = re.compile(r"The API (\S+) was called with these arguments:\n(\{.*?\})\n", re.S)
@@ -183,7 +186,7 @@ def react_responder(messages: list[dict], request: dict) -> str:
                           else _signature_arguments(messages))
     if _QUESTION_ARGS.search(last):
         return _question(api, last)
-    if last.endswith((template("imagine"), template("imagine_next"))):
+    if last.endswith((load_prompt("imagine"), load_prompt("imagine_next"))):
         return f"User Query: {_query(api, messages, request)}"
     return _act(api, messages)
 
@@ -234,6 +237,28 @@ def run_flow(module: str, *args: str | Path, env: dict | None = None, timeout: f
     if check and proc.returncode != 0:
         raise AssertionError(f"flows.{module} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     return proc
+
+
+def run_cli_in_process(module: str, *args: str | Path) -> tuple[int, str]:
+    """`python -m flows.<module> ARGS` run in this process, as a stage runs it but without its fast exit.
+
+    Returns:
+        (its exit status, what it wrote to sys.stderr: the `error:` line, not the Prefect log).
+    """
+    from flows.common import run_cli, stage_settings
+
+    main = importlib.import_module(f"flows.{module}").main
+    err, argv = io.StringIO(), sys.argv
+    sys.argv = [f"flows.{module}", *map(str, args)]
+    try:
+        with contextlib.redirect_stderr(err), stage_settings():
+            run_cli(main)
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    finally:
+        sys.argv = argv
+    return code, err.getvalue()
 
 
 def stable(value):
@@ -289,6 +314,13 @@ def run_stages_in_process(folder: Path, overrides: dict, *, stub: dict | None = 
             run(str(write_params(folder / "params.yaml", small_params(url, folder / "cache", overrides, **role))))
             outcomes[name] = Counter(url.stats.outcomes)
     return outcomes
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (for a server to start on, or to find nobody at)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def tree_digest(folder: str | Path) -> dict[str, str]:

@@ -1,4 +1,5 @@
 import pytest
+import yaml
 
 from ste.config import ConfigError, load_params, parse_params
 
@@ -48,3 +49,30 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("explore: [unclosed")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_params(bad)
+
+
+def test_errors_about_keys_name_the_params_file_actually_read(tmp_path):
+    """With --params other.yaml, every message about a key names other.yaml, not params.yaml."""
+    from ste.llm.factory import build_chat_model
+    from ste.tools import build_registry
+
+    path = tmp_path / "other.yaml"
+    path.write_text(yaml.safe_dump({
+        "llm": {"models_dir": str(tmp_path / "models"), "roles": {"judge": {"model": str(tmp_path / "no-model")}}},
+        "tools": {"openapi": [{"spec": str(tmp_path / "no-spec.json")}]},
+    }))
+    params = load_params(path)
+    assert params.source == params.llm.roles.judge.source == params.tools.openapi[0].source == str(path)
+    checks = [
+        (lambda: params.explore.resolve("nope"), "explore.configs has no config 'nope'"),
+        (lambda: params.continual.replay_ratio("nope"), "continual.settings has no setting 'nope'"),
+        (lambda: build_registry(params.tools), "tools.openapi[0].spec"),
+        (lambda: build_chat_model(params.llm.roles.judge, params.llm), "llm.roles.judge.model"),
+    ]
+    for call, key in checks:
+        with pytest.raises(ConfigError) as err:
+            call()
+        assert str(err.value).startswith(f"{path}: {key}"), str(err.value)
+    edited = params.model_copy(update={"evaluate": params.evaluate.model_copy(update={"icl_k": 2})})
+    assert edited.evaluate.source == edited.source == str(path)  # copies keep it
+    assert parse_params({}).source == "params.yaml"  # the default file's name

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from ste.finetune import finetune
 from ste.io import read_json, read_jsonl, write_json, write_jsonl
 from ste.schemas import Example
 from ste.testset import load_testset
+from tests.helpers import run_cli_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 APIS = ["get_country_capital", "convert_units", "get_airport_by_code"]
@@ -159,26 +159,14 @@ def test_a_rerun_reuses_finished_rounds(workspace, prefect_env):
     assert first.stat().st_mtime_ns == stamp and second.exists() and not (root / OUT[0] / "round_3").exists()
 
 
-def run_cli_in(root: Path, *args: str, monkeypatch) -> int:
-    """`python -m flows.continual ARGS` run in-process from `root`; the exit status."""
-    from flows.common import run_cli
-    from flows.continual import main
-
-    monkeypatch.chdir(root)
-    monkeypatch.setattr(sys, "argv", ["flows.continual", *args])
-    with pytest.raises(SystemExit) as stop:
-        run_cli(main)
-    return stop.value.code
-
-
-def test_cli_refuses_a_gold_query_in_the_training_data(tiny_model_dir, prefect_env, tmp_path, monkeypatch, capsys):
+def test_cli_refuses_a_gold_query_in_the_training_data(tiny_model_dir, prefect_env, tmp_path, monkeypatch):
     gold = next(i for i in load_testset(ROOT / "data" / "testset") if i.api == "convert_units")
     leaked = examples() + [Example(id="leak", api="convert_units", query=gold.query, arguments=gold.arguments)]
     root = make_workspace(tmp_path, tiny_model_dir, leaked)
-    paths = ["--out", OUT[0], "--predictions", OUT[1], "--table", OUT[2], "--metrics", OUT[3]]
-    assert run_cli_in(root, "--setting", "replay", "--data", "data/paraphrase/full", *paths,
-                      monkeypatch=monkeypatch) == 2
-    assert "gold test queries" in capsys.readouterr().err and not (root / OUT[0]).exists()
-    assert run_cli_in(root, "--setting", "nope", "--data", "data/paraphrase/full", *paths,
-                      monkeypatch=monkeypatch) == 2
-    assert "no setting 'nope'" in capsys.readouterr().err
+    monkeypatch.chdir(root)
+    args = ["--data", "data/paraphrase/full", "--out", OUT[0], "--predictions", OUT[1], "--table", OUT[2],
+            "--metrics", OUT[3]]
+    code, err = run_cli_in_process("continual", "--setting", "replay", *args)
+    assert code == 2 and "gold test queries" in err and not (root / OUT[0]).exists()
+    code, err = run_cli_in_process("continual", "--setting", "nope", *args)
+    assert code == 2 and "params.yaml: continual.settings has no setting 'nope'" in err

@@ -135,7 +135,7 @@ def test_bad_pairs_and_a_full_model_are_refused(tiny_model_dir, sft_adapter, tmp
 
 def test_no_pairs_gives_a_marked_untrained_adapter(tiny_model_dir, sft_adapter, tmp_path):
     from tasks.dpo import dpo_stage
-    from tasks.finetune import UNTRAINED
+    from ste.finetune import UNTRAINED
 
     params = parse_params({"llm": {"cache": False, "roles": {"student": {"backend": "local",
                                                                           "model": str(tiny_model_dir)}}}})

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -169,9 +171,22 @@ def test_a_checkpoint_of_other_data_or_code_is_not_resumed(tiny_model_dir, tmp_p
     assert changed["resumed_from_step"] == 0  # same data and settings, other code: a fresh start
 
 
-def test_full_finetuning_writes_a_model(tiny_model_dir, tmp_path):
+def test_a_checkpoint_with_weights_the_model_lacks_is_refused_by_name(tiny_model_dir, tmp_path):
+    s = settings(epochs=2)
+    finetune(tiny_model_dir, RECORDS, s, tmp_path / "o", tmp_path / "ckpt", max_steps=1)
+    path = tmp_path / "ckpt" / "last.pt"
+    state = torch.load(path, weights_only=True)
+    state["weights"]["model.extra_layer.weight"] = torch.zeros(2)
+    torch.save(state, path)
+    with pytest.raises(DataError, match=rf"^{re.escape(str(path))}: the checkpoint holds weights the model lacks"):
+        finetune(tiny_model_dir, RECORDS, s, tmp_path / "o", tmp_path / "ckpt")
+
+
+def test_full_finetuning_writes_a_model(tiny_model_dir, tmp_path, capsys):
     summary = finetune(tiny_model_dir, RECORDS, settings(method="full", epochs=1, lr=1e-3), tmp_path / "o",
                        tmp_path / "ckpt")
+    bar = [s for s in capsys.readouterr().err.split("\r") if s.startswith("fine-tune")][-1]  # its last state
+    assert bar.startswith("fine-tune: 100%") and f"{summary['steps']}/{summary['steps']}" in bar and "loss=" in bar
     model_dir = tmp_path / "o" / "model"
     assert summary["final_loss"] < summary["first_loss"] and (model_dir / "config.json").exists()
     assert load_student(tiny_model_dir, model_dir, tmp_path / "cache") == model_dir
@@ -243,15 +258,17 @@ def test_embedded_student_learns_the_call_format(embedded_dir, tmp_path):
 def test_no_records_gives_a_marked_untrained_adapter_not_a_crash(tmp_path, tiny_model_dir):
     """An ablation whose filter kept nothing still lets the DAG finish; evaluation uses the base model."""
     from ste.config import parse_params
-    from tasks.evaluate import student_model
-    from tasks.finetune import UNTRAINED, finetune_stage
+    from ste.evaluate.student import student_model
+    from ste.finetune import UNTRAINED
+    from tasks.finetune import finetune_stage
 
     data = tmp_path / "sft.jsonl"
     data.write_text("")
     params = parse_params({"llm": {"cache": False, "roles": {"student": {"backend": "local", "model": str(tiny_model_dir)}}}})
     summary = finetune_stage.fn(params, str(data), str(tmp_path / "out"), "empty")
     assert summary["examples"] == 0 and "no fine-tuning records" in summary["untrained"]
+    assert json.loads((tmp_path / "out" / "summary.json").read_text()) == summary
     assert (tmp_path / "out" / "adapter" / UNTRAINED).exists()
     assert (tmp_path / "out" / "loss.csv").read_text() == "step,loss\n"
-    model = student_model(params, "finetuned", str(tmp_path / "out" / "adapter"))
+    model = student_model(params.llm, "finetuned", str(tmp_path / "out" / "adapter"))
     assert model.name == Path(tiny_model_dir).name  # the base model, no merge

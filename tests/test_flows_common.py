@@ -1,11 +1,12 @@
 """What every stage's command line shares: Prefect settings for a stage process, and its fast exit."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
-from flows.common import HEARTBEAT_ENV, stage_settings
+from flows.common import HEARTBEAT_ENV, PROCESS_ENV, stage_settings
 
 
 def test_stage_processes_send_no_heartbeats_unless_asked(monkeypatch):
@@ -49,6 +50,40 @@ def test_bad_input_still_exits_2_with_one_line():
     proc = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: params.yaml: explore.nope: unknown key"
+
+
+def test_importing_the_code_sets_no_environment_and_loads_no_torch():
+    code = ("import os, sys\nbefore = dict(os.environ)\n"
+            "import ste, ste.config, tasks, flows.pipeline, flows.orchestrate\n"
+            "print(dict(os.environ) == before, 'torch' in sys.modules)\n")
+    env = {k: v for k, v in _env().items() if k not in PROCESS_ENV}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "False"]
+
+
+def test_a_stage_process_has_its_environment_before_torch_loads(tmp_path, prefect_env):
+    """`python -m flows.finetune` (no data: it marks the adapter untrained, importing torch on the way)."""
+    seen = tmp_path / "env-at-torch-import.json"
+    hook = (  # notes the environment when `import torch` first runs, then lets the import go on
+        "import json, os, runpy, sys\n"
+        "class Spy:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'torch' and not os.path.exists(%r):\n"
+        "            keys = %r\n"
+        "            open(%r, 'w').write(json.dumps({k: os.environ.get(k) for k in keys}))\n"
+        "sys.meta_path.insert(0, Spy())\n"
+        "runpy.run_module('flows.finetune', run_name='__main__', alter_sys=True)\n"
+    ) % (str(seen), list(PROCESS_ENV), str(seen))
+    (tmp_path / "sft.jsonl").write_text("")
+    (tmp_path / "params.yaml").write_text("{}\n")
+    args = ["--config", "full", "--data", tmp_path / "sft.jsonl", "--out", tmp_path / "out",
+            "--params", tmp_path / "params.yaml"]
+    env = {k: v for k, v in prefect_env.items() if k not in PROCESS_ENV and k != HEARTBEAT_ENV}
+    proc = subprocess.run([sys.executable, "-c", hook, *map(str, args)], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "out" / "adapter" / "UNTRAINED").exists()
+    assert json.loads(seen.read_text()) == PROCESS_ENV
 
 
 def _env() -> dict:

@@ -173,3 +173,10 @@ def test_predict_baseline_has_no_demonstrations():
     assert "Examples:" not in model.requests[0][0][0]["content"] and model.batches == [3]
     with pytest.raises(ConfigError, match="ICL"):
         predict(model, REGISTRY, ITEMS, ["add"], "icl")
+
+
+def test_predict_shows_a_progress_bar_and_keeps_its_log_lines(capsys, caplog):
+    model = CountingModel(lambda msgs, dec: REPLIES[msgs[-1]["content"]])
+    with caplog.at_level("INFO", logger="ste.evaluate.evaluate"):
+        predict(model, REGISTRY, ITEMS, ["add", "greet"], "baseline", batch=2)
+    assert "evaluate baseline: 100%" in capsys.readouterr().err and "3/3" in caplog.text

@@ -25,8 +25,8 @@ from ste.schemas import Trial
 from ste.tools.base import Registry, Tool
 from ste.tools.openapi import OpenAPIToolSource
 from tests.fakes import ScriptedChatModel
-from tests.helpers import (drain_prefect_workers, jsonl_rows, react_responder, run_stages_in_process, stable,
-                           tree_digest)
+from tests.helpers import (drain_prefect_workers, free_port, jsonl_rows, react_responder, run_stages_in_process,
+                           stable, tree_digest)
 from tests.openai_stub import FAULTS
 
 APIS = ["convert_units", "get_country_capital", "get_airport_by_code"]
@@ -142,16 +142,10 @@ def test_registry_turns_each_tool_fault_into_a_result(name, release):
     result.observation.encode("utf-8")  # always writable
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _served_tools(tmp_path: Path, silent: socket.socket) -> list[Tool]:
     """One OpenAPI tool whose server is down (nothing listens) and one whose server never answers."""
     tools = []
-    for name, port in (("server_down", _free_port()), ("server_silent", silent.getsockname()[1])):
+    for name, port in (("server_down", free_port()), ("server_silent", silent.getsockname()[1])):
         spec = {"openapi": "3.0.0", "servers": [{"url": f"http://127.0.0.1:{port}"}], "paths": {"/lookup": {"get": {
             "operationId": name, "summary": f"A served test API ({name})",
             "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}]}}}}

@@ -1,8 +1,9 @@
 """Bad input fails fast and clearly; untrusted model output is never code, a path or a URL of its own.
 
-- Bad input (the stage CLIs as subprocesses): a malformed or invalid params.yaml, an unknown config,
-  an empty or corrupt trials.jsonl, a broken OpenAPI spec, a model folder that is not there. Each exits
-  2 with one `error:` line naming the file and the key, and leaves the existing outputs untouched.
+- Bad input (the stage CLIs, in this process and one as a real stage process): a malformed or invalid params
+  file, an unknown config, an empty or corrupt trials.jsonl, a broken OpenAPI spec, a model folder that is
+  not there. Each exits 2 with one `error:` line naming the file and the key, and leaves the existing outputs
+  untouched. The params files are named other.yaml (`--params`): messages must name the file actually read.
 - Hostile Action Inputs (path traversal, code, giant numbers, deep nesting, huge and invalid strings) go
   to every registered tool, through the ReAct parser and the Registry: no exception escapes, nothing is
   created or read from disk, each call is quick, and the explore stage records them like any other call.
@@ -28,7 +29,7 @@ from ste.tools import build_registry
 from ste.tools.base import Registry
 from ste.tools.openapi import OpenAPIToolSource
 from tests.fakes import ScriptedChatModel
-from tests.helpers import run_flow, small_params, tree_digest, write_params
+from tests.helpers import run_cli_in_process, run_flow, small_params, tree_digest, write_params
 
 PREFECT_LOG = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \| +[A-Z]+ +\| ")
 DEAD_URL = "http://127.0.0.1:9/v1"  # never contacted: every case fails before the first LLM call
@@ -47,26 +48,24 @@ def _existing_outputs(folder: Path) -> Path:
 def _case(tmp: Path, name: str) -> dict:
     """One bad-input case: the flow's arguments and what its error line must say."""
     params = small_params(DEAD_URL, tmp / "cache")
-    good = write_params(tmp / "good" / "params.yaml", params)
+    good = write_params(tmp / "good" / "other.yaml", params)
     out = str(tmp / "out")
     explore = ("explore", "--config", "full", "--out", out, "--params")
     trials = tmp / "trials.jsonl"
+    bad = tmp / "bad" / "other.yaml"
     if name == "malformed_yaml":
-        bad = tmp / "bad" / "params.yaml"
         bad.parent.mkdir()
         bad.write_text("explore:\n  defaults: {episodes: 2,\n")
         return {"args": (*explore, bad), "says": [str(bad), "not valid YAML at line 3"]}
     if name == "wrong_value":
-        bad = write_params(tmp / "bad" / "params.yaml", small_params(DEAD_URL, tmp / "cache", {
-            "explore": {"defaults": {"episodes": "many"}}}))
+        write_params(bad, small_params(DEAD_URL, tmp / "cache", {"explore": {"defaults": {"episodes": "many"}}}))
         return {"args": (*explore, bad), "says": [str(bad), "explore.defaults.episodes"]}
     if name == "unknown_key":
-        bad = write_params(tmp / "bad" / "params.yaml", small_params(DEAD_URL, tmp / "cache", {
-            "filter": {"judges": True}}))
+        write_params(bad, small_params(DEAD_URL, tmp / "cache", {"filter": {"judges": True}}))
         return {"args": (*explore, bad), "says": [str(bad), "filter.judges: unknown key"]}
     if name == "unknown_config":
         return {"args": ("explore", "--config", "nope", "--out", out, "--params", good),
-                "says": ["params.yaml", "explore.configs has no config 'nope'"]}
+                "says": [f"{good}: explore.configs has no config 'nope'"]}
     if name == "empty_trials":
         trials.write_text("")
         return {"args": ("filter", "--trials", trials, "--out", out, "--params", good),
@@ -80,44 +79,57 @@ def _case(tmp: Path, name: str) -> dict:
         spec = tmp / "spec.json"
         spec.write_text(json.dumps({"openapi": "3.0.0", "servers": [{"url": "http://127.0.0.1:9"}], "paths": {
             "/a": {"get": {"parameters": [{"$ref": "#/components/parameters/missing"}]}}}}))
-        bad = write_params(tmp / "bad" / "params.yaml", {**params, "tools": {"openapi": [{"spec": str(spec)}]}})
-        return {"args": (*explore, bad), "says": ["tools.openapi[0].spec", str(spec), "points nowhere"]}
+        write_params(bad, {**params, "tools": {"openapi": [{"spec": str(spec)}]}})
+        return {"args": (*explore, bad), "says": [f"{bad}: tools.openapi[0].spec", str(spec), "points nowhere"]}
     if name == "missing_explorer_model":
-        bad = write_params(tmp / "bad" / "params.yaml", small_params(DEAD_URL, tmp / "cache", {"llm": {"roles": {
+        write_params(bad, small_params(DEAD_URL, tmp / "cache", {"llm": {"roles": {
             "explorer": {"backend": "local", "model": str(tmp / "no-such-model")}}}}))
-        return {"args": (*explore, bad), "says": ["llm.roles.explorer.model", "no-such-model", "no config.json"]}
+        return {"args": (*explore, bad),
+                "says": [f"{bad}: llm.roles.explorer.model", "no-such-model", "no config.json"]}
     if name == "missing_student_model":
         data = tmp / "sft.jsonl"
         data.write_text(json.dumps({"messages": [{"role": "user", "content": "q"},
                                                  {"role": "assistant", "content": "a"}]}) + "\n")
-        bad = write_params(tmp / "bad" / "params.yaml", small_params(DEAD_URL, tmp / "cache", {"llm": {
+        write_params(bad, small_params(DEAD_URL, tmp / "cache", {"llm": {
             "models_dir": str(tmp / "models"), "roles": {"student": {"backend": "local",
                                                                      "model": str(tmp / "no-such-model")}}}}))
         return {"args": ("finetune", "--config", "full", "--data", data, "--out", out, "--params", bad),
-                "says": ["llm.roles.student.model", "no-such-model"]}
+                "says": [f"{bad}: llm.roles.student.model", "no-such-model"]}
     raise ValueError(name)
 
 
-BAD_INPUT = ["malformed_yaml", "wrong_value", "unknown_key", "unknown_config", "empty_trials", "corrupt_trials",
-             "broken_openapi_spec", "missing_explorer_model", "missing_student_model"]
+IN_PROCESS = ["malformed_yaml", "wrong_value", "unknown_key", "unknown_config", "empty_trials",
+              "broken_openapi_spec", "missing_explorer_model", "missing_student_model"]
+AS_A_STAGE_PROCESS = "corrupt_trials"  # the real `python -m flows.filter`: its Prefect log, sys.exit, fast exit
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", BAD_INPUT)
+def _check(tmp_path: Path, case: dict, returncode: int, stderr: str, elapsed: float, before: dict) -> None:
+    # Prefect's own log lines ("12:00:00.000 | INFO | ...") may come before or after it (workers at exit).
+    ours = [line for line in stderr.splitlines() if line.strip() and not PREFECT_LOG.match(line)]
+    errors = [line for line in ours if line.startswith("error: ")]
+    assert returncode == 2, stderr[-2000:]
+    assert len(errors) == 1 and ours[-1] == errors[0], stderr[-2000:]
+    assert all(s in errors[0] for s in case["says"]), errors[0]
+    assert tree_digest(tmp_path / "out") == before
+    assert elapsed < 60  # no retries, no waiting on a server
+
+
+@pytest.mark.parametrize("name", IN_PROCESS)
 def test_bad_input_fails_fast_with_one_clear_line_and_touches_nothing(tmp_path, prefect_env, name):
     case = _case(tmp_path, name)
     before = tree_digest(_existing_outputs(tmp_path / "out"))
     start = time.monotonic()
+    returncode, stderr = run_cli_in_process(*case["args"])
+    _check(tmp_path, case, returncode, stderr, time.monotonic() - start, before)
+
+
+@pytest.mark.slow
+def test_bad_input_in_a_stage_process(tmp_path, prefect_env):
+    case = _case(tmp_path, AS_A_STAGE_PROCESS)
+    before = tree_digest(_existing_outputs(tmp_path / "out"))
+    start = time.monotonic()
     proc = run_flow(*case["args"], env=prefect_env, check=False, timeout=120)
-    elapsed = time.monotonic() - start
-    # Prefect's own log lines ("12:00:00.000 | INFO | ...") may come before or after it (workers at exit).
-    ours = [line for line in proc.stderr.splitlines() if line.strip() and not PREFECT_LOG.match(line)]
-    errors = [line for line in ours if line.startswith("error: ")]
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    assert len(errors) == 1 and ours[-1] == errors[0], proc.stderr[-2000:]
-    assert all(s in errors[0] for s in case["says"]), errors[0]
-    assert tree_digest(tmp_path / "out") == before
-    assert elapsed < 60  # no retries, no waiting on a server
+    _check(tmp_path, case, proc.returncode, proc.stderr, time.monotonic() - start, before)
 
 
 def test_yaml_and_model_messages_are_one_line(tmp_path):
@@ -132,7 +144,7 @@ def test_yaml_and_model_messages_are_one_line(tmp_path):
     assert "\n" not in str(err.value) and str(err.value).startswith(f"{path}: not valid YAML at line 4")
     assert "(while scanning a quoted scalar from line 3, column 11)" in str(err.value)
     with pytest.raises(ConfigError, match=r"^params.yaml: llm.roles.judge.model: model '/nowhere'"):
-        resolve_model_dir("/nowhere", tmp_path, key="llm.roles.judge.model")
+        resolve_model_dir("/nowhere", tmp_path, where="params.yaml: llm.roles.judge.model")
 
 
 # ------------------------------------------------------------------ untrusted model output

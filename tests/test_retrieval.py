@@ -36,6 +36,7 @@ def embedding():
 @pytest.mark.parametrize("kind", ["embedding", "bm25"])
 def test_nearest_demonstrations(kind, embedding):
     r = embedding if kind == "embedding" else Retriever(POOL, "bm25")
+    assert r.describe() == {"retriever": kind}
     assert {e.id for e in r.top_k("How many kilometers is 10 miles?", 2)} == {"e0", "e3"}
     assert {e.id for e in r.top_k("public holidays in Spain", 2)} == {"e1", "e4"}
     assert r.top_k("airport code CDG", 1)[0].api == "airport_info"
@@ -56,6 +57,8 @@ def test_falls_back_to_bm25_when_the_model_cannot_load(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING):
         r = Retriever(POOL, "embedding")
     assert r.kind == "bm25" and "model files missing" in caplog.text
+    assert r.describe() == {"retriever": "bm25",
+                            "retriever_fallback": "embedding model unavailable (OSError: model files missing); used BM25"}
     assert r.top_k("airport code CDG", 1)[0].api == "airport_info"
 
 
@@ -63,3 +66,10 @@ def test_empty_pool_and_bad_kind():
     assert Retriever([], "embedding").top_k("anything", 3) == []
     with pytest.raises(ConfigError, match="bm25"):
         Retriever(POOL, "tfidf")
+
+
+def test_bm25_with_queries_of_no_words():
+    """A query (or pool entry) with no word at all scores nothing: pool order, no error."""
+    pool = [ex(9, "misc", "?!"), *POOL[:2]]
+    assert [e.id for e in Retriever(pool, "bm25").top_k("??", 2)] == ["e9", "e0"]
+    assert Retriever(pool, "bm25").top_k("holidays", 1)[0].id == "e1"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 import threading
 import time
 
@@ -17,15 +16,14 @@ from ste.tools import Registry, Tool, build_registry
 from ste.tools.builtin import airports, countries, currency, holidays_tools
 from ste.tools.openapi import OpenAPIToolSource
 from ste.tools.server import create_app
+from tests.helpers import free_port
 
 TODAY = dt.date(2026, 1, 15)
 
 
 def _serve(app: FastAPI):
     """Start uvicorn in a thread on a free port; yield the base URL; stop it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

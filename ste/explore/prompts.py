@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib import resources
 from typing import Any
 
 from ste.llm.base import Message
+from ste.prompts import FOLDER, load_prompt
 from ste.schemas import Trial, Turn
 from ste.tools.base import Tool
 
 # What the explorer sees instead of an API result when execution feedback is off.
 HIDDEN_RESULT = "(The API was called. Its result is not shown in this run.)"
-
-
-@functools.cache
-def template(name: str) -> str:
-    """The text of `ste/prompts/<name>.txt`."""
-    return resources.files("ste").joinpath("prompts", f"{name}.txt").read_text(encoding="utf-8").strip()
 
 
 def user(text: str) -> Message:
@@ -34,7 +28,7 @@ def assistant(text: str) -> Message:
 
 
 def system_message(tool: Tool) -> Message:
-    return {"role": "system", "content": template("explore_system").format(api_description=tool.signature())}
+    return {"role": "system", "content": load_prompt("explore_system").format(api_description=tool.signature())}
 
 
 def dumps(arguments: Any) -> str:
@@ -43,7 +37,7 @@ def dumps(arguments: Any) -> str:
 
 # ------------------------------------------------------------------ one-off parts of an imagine step
 def seeds_block(seeds: list[str]) -> str:
-    return template("query_seeds").format(seeds="\n".join(f"- {s}" for s in seeds)) if seeds else ""
+    return load_prompt("query_seeds").format(seeds="\n".join(f"- {s}" for s in seeds)) if seeds else ""
 
 
 def ltm_block(earlier: list[Trial], with_arguments: bool) -> str:
@@ -56,12 +50,12 @@ def ltm_block(earlier: list[Trial], with_arguments: bool) -> str:
         call = t.imagination.get("seed_call") if with_arguments else None
         args = f" | Arguments: {dumps(call['arguments'])}" if call else ""
         lines.append(f"Query: {t.query}{args} | Solved: {solved}")
-    return template("ltm").format(history="\n".join(lines)) if lines else ""
+    return load_prompt("ltm").format(history="\n".join(lines)) if lines else ""
 
 
 def rejected_block(rejected: list[dict]) -> str:
     lines = [f"- {r['query']!r}: {REASON_TEXT[r['reason']]}" for r in rejected if "query" in r]
-    return template("rejected").format(rejected="\n".join(lines)) if lines else ""
+    return load_prompt("rejected").format(rejected="\n".join(lines)) if lines else ""
 
 
 REASON_TEXT = {
@@ -81,11 +75,11 @@ def _join(*parts: str) -> str:
 # ------------------------------------------------------------------ steps
 def imagine_message(first: bool, *, extras: tuple[str, ...] = ()) -> Message:
     """Ask for a new query; `first` is whether the context holds no earlier trial."""
-    return user(_join(*extras, template("imagine" if first else "imagine_next")))
+    return user(_join(*extras, load_prompt("imagine" if first else "imagine_next")))
 
 
 def arguments_message(api: str, *, extras: tuple[str, ...] = ()) -> Message:
-    return user(_join(*extras, template("arguments").format(api=api)))
+    return user(_join(*extras, load_prompt("arguments").format(api=api)))
 
 
 def question_message(api: str, arguments: dict, *, extras: tuple[str, ...] = ()) -> Message:
@@ -94,14 +88,14 @@ def question_message(api: str, arguments: dict, *, extras: tuple[str, ...] = ())
     The call's result is not shown: on the embedded model it pulled the question away from the values
     (measured: 2 of 6 questions stated their call's values with the result shown, 5 of 6 without).
     """
-    body = template("question_from_call").format(api=api, arguments=dumps(arguments))
+    body = load_prompt("question_from_call").format(api=api, arguments=dumps(arguments))
     return user(_join(*extras, body))
 
 
 @functools.cache
 def question_examples() -> tuple[Message, ...]:
     """Worked examples of the call-first step on made-up APIs (not in any toolbox), as earlier chat turns."""
-    text = resources.files("ste").joinpath("prompts", "question_examples.json").read_text(encoding="utf-8")
+    text = (FOLDER / "question_examples.json").read_text(encoding="utf-8")
     turns: list[Message] = []
     for ex in json.loads(text):
         turns += [question_message(ex["api"], ex["arguments"]), assistant(ex["question"])]
@@ -109,11 +103,11 @@ def question_examples() -> tuple[Message, ...]:
 
 
 def act_message(api_names: list[str], query: str) -> Message:
-    return user(template("act").format(api_names=", ".join(api_names), query=query))
+    return user(load_prompt("act").format(api_names=", ".join(api_names), query=query))
 
 
 def reflect_message() -> Message:
-    return user(template("reflect"))
+    return user(load_prompt("reflect"))
 
 
 def observation_message(turn: Turn, exec_feedback: bool) -> Message:

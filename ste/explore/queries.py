@@ -5,7 +5,7 @@ import difflib
 import re
 from functools import lru_cache
 
-from ste.exploit.text import argument_coverage
+from ste.exploit.text import argument_coverage, normalise
 
 REASONS = ("empty", "too_long", "names_api", "missing_value", "copies_seed", "duplicate")
 _LABEL = re.compile(r"(?i)^\s*(?:\*\*)?(?:user\s+)?(?:query|request|question)\s*(?:\*\*)?\s*:\s*")
@@ -26,10 +26,7 @@ def clean_query(raw: str) -> str:
     return text
 
 
-@lru_cache(maxsize=8192)  # checks compare each query with many others: normalise each once
-def normalize(text: str) -> str:
-    """Lower case, letters and digits only, single spaces."""
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+_normalised = lru_cache(maxsize=8192)(normalise)  # checks compare each query with many others: normalise once
 
 
 @lru_cache(maxsize=8192)
@@ -39,12 +36,12 @@ def _content(norm: str) -> frozenset[str]:
 
 @lru_cache(maxsize=8192)
 def _numbers(norm: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"\d+", norm))
+    return tuple(re.findall(r"\d+(?:\.\d+)?", norm))  # normalise keeps decimal points: 2.5 is one number
 
 
 def near_duplicate(a: str, b: str) -> bool:
     """Same text after normalising, the same content words, or a near-identical spelling with the same numbers."""
-    na, nb = normalize(a), normalize(b)
+    na, nb = _normalised(a), _normalised(b)
     if na == nb or (_content(na) and _content(na) == _content(nb)):
         return True
     # The numbers must agree: "5 miles to km" and "6 miles to km" are different queries.

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ste.explore.prompts import is_valid
-from ste.explore.queries import normalize
+from ste.exploit.text import normalise
 from ste.schemas import Trial
 
 
@@ -29,7 +29,7 @@ def stats(trials: list[Trial]) -> dict:
         "final_answers": sum(t.final_answer is not None for t in valid),
         "solved": sum(t.solved is True for t in judged),
         "solved_rate": _rate(sum(t.solved is True for t in judged), len(judged)),
-        "unique_query_rate": _rate(len({normalize(t.query) for t in valid}), len(valid)),
+        "unique_query_rate": _rate(len({normalise(t.query) for t in valid}), len(valid)),
         "turns": len(turns),
         "parse_errors": parse_errors,
         "parse_error_rate": _rate(parse_errors, len(turns)),

@@ -84,18 +84,18 @@ def embedded_model_dir(models_dir: str | Path = ".cache/models") -> Path:
     return convert_once(Path(models_dir) / "smollm2-135m-instruct", save)
 
 
-def resolve_model_dir(model: str, models_dir: str | Path = ".cache/models", key: str | None = None) -> Path:
+def resolve_model_dir(model: str, models_dir: str | Path = ".cache/models", where: str | None = None) -> Path:
     """A loadable local model folder for a role's `model` value ("embedded" or a path).
 
-    `key` (e.g. "llm.roles.student.model") is the params.yaml key named when the folder is not there.
+    `where` (e.g. "params.yaml: llm.roles.student.model") names the file and key when the folder is not there.
     """
     if model == EMBEDDED:
         return embedded_model_dir(models_dir)
     path = Path(model)
     if not (path / "config.json").exists():
-        where = f"params.yaml: {key}: " if key else ""
+        prefix = f"{where}: " if where else ""
         raise ConfigError(
-            f"{where}model {model!r}: not a local Hugging Face model folder (no config.json there); "
+            f"{prefix}model {model!r}: not a local Hugging Face model folder (no config.json there); "
             "use 'embedded', a local folder, or backend: openai for a served model"
         )
     return path

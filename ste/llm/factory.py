@@ -18,7 +18,7 @@ def _local_model(spec: LLMSpec, llm: LLMSection) -> ChatModel:
     from ste.llm.local import LocalChatModel  # heavy (torch, transformers): only when a role runs locally
 
     role = next((name for name, s in llm.roles if s is spec), None)  # to name the key in an error
-    model_dir = resolve_model_dir(spec.model, llm.models_dir, key=role and f"llm.roles.{role}.model")
+    model_dir = resolve_model_dir(spec.model, llm.models_dir, where=role and f"{spec.source}: llm.roles.{role}.model")
     key = (model_dir.resolve(), spec.use_constraints, spec.prefix_cache_tokens, spec.quantize)
     with _LOCAL_LOCK:
         if key not in _LOCAL:

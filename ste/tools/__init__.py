@@ -18,5 +18,5 @@ def build_registry(section: ToolsSection) -> Registry:
         try:
             tools.extend(OpenAPIToolSource(source).tools())
         except ConfigError as err:  # name the params.yaml entry too, not only the spec's file or URL
-            raise ConfigError(f"params.yaml: tools.openapi[{i}].spec: {err}") from None
+            raise ConfigError(f"{section.source}: tools.openapi[{i}].spec: {err}") from None
     return Registry(tools, timeout_s=section.timeout_s, max_output_chars=section.max_output_chars)

@@ -1,0 +1,33 @@
+"""The gold items a student is scored on: the APIs under test, the evaluated split, at most so many per API."""
+from __future__ import annotations
+
+from collections import Counter
+
+from ste.config import EvaluateSection
+from ste.schemas import TestItem
+from ste.testset import load_testset
+from ste.tools.base import Registry
+
+
+def eval_items(settings: EvaluateSection, registry: Registry,
+               explored: str | list[str] = "all") -> tuple[list[str], list[TestItem]]:
+    """The APIs under test and their gold items.
+
+    Args:
+        settings: the `evaluate` section: `apis`, `split` and `max_items_per_api` are used.
+        registry: the tools (it resolves "all" and "category:<name>" and checks API names).
+        explored: the exploration config's `apis`, what `evaluate.apis: explored` stands for.
+
+    Returns:
+        (the APIs, in selection order; their test-set items of `settings.split`, in test-set order,
+        the first `max_items_per_api` of each API).
+    """
+    apis = registry.select(explored if settings.apis == "explored" else settings.apis)
+    cap = settings.max_items_per_api or float("inf")
+    taken: Counter = Counter()
+    items = []
+    for item in load_testset():
+        if item.api in apis and item.split == settings.split and taken[item.api] < cap:
+            taken[item.api] += 1
+            items.append(item)
+    return apis, items

@@ -1,0 +1,35 @@
+"""The student under evaluation as a chat model: the base model, or the base with its fine-tuned weights."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ste.config import LLMSection, Mode
+from ste.errors import ConfigError
+from ste.finetune import is_untrained, load_student
+from ste.llm.base import ChatModel
+from ste.llm.embedded import resolve_model_dir
+from ste.llm.factory import build_chat_model
+
+
+def student_model(llm: LLMSection, mode: Mode, weights: str | Path | None = None) -> ChatModel:
+    """The `llm.roles.student` model as `mode` evaluates it.
+
+    Args:
+        llm: the `llm` section (the student role, the models folder, the call cache).
+        mode: "baseline" and "icl" use the base model; "finetuned" uses `weights`.
+        weights: the fine-tune stage's output: a LoRA adapter folder (merged into the base once, cached
+            under `llm.models_dir`/merged) or a fully fine-tuned model folder. An adapter folder marked
+            untrained (the stage had no data) stands for the base model.
+    """
+    spec = llm.roles.student
+    if mode == "finetuned" and is_untrained(weights):
+        mode = "baseline"  # nothing was trained: the "fine-tuned" student is the base model (its summary says why)
+    if mode == "finetuned":
+        if spec.backend != "local":
+            raise ConfigError(f"{llm.source}: llm.roles.student: the fine-tuned mode needs a local student")
+        if weights is None:
+            raise ConfigError("evaluate: the fine-tuned mode needs the fine-tuned weights (an adapter folder)")
+        base = resolve_model_dir(spec.model, llm.models_dir, where=f"{llm.source}: llm.roles.student.model")
+        merged = load_student(base, Path(weights), Path(llm.models_dir) / "merged")
+        spec = spec.model_copy(update={"model": str(merged)})
+    return build_chat_model(spec, llm)

@@ -1,0 +1,79 @@
+"""The evaluate stage's parts: which gold items a student is scored on (the APIs under test, the evaluated
+split, a cap per API), and what an ICL run records about its demonstrations."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ste.config import EvaluateSection, ToolsSection, parse_params
+from ste.errors import ConfigError
+from ste.evaluate import items as items_module
+from ste.evaluate import retrieval
+from ste.evaluate.items import eval_items
+from ste.io import write_jsonl
+from ste.schemas import Example, TestItem
+from ste.tools import build_registry
+from tests.helpers import react_responder, stub_role
+from tests.openai_stub import serve_stub
+
+
+def item(api: str, n: int, split: str = "test") -> TestItem:
+    return TestItem(id=f"{api}-{n}", api=api, query=f"question {n} about {api}", arguments={}, split=split)
+
+
+GOLD = [item("convert_units", 1, "dev"), item("convert_units", 2), item("get_country_capital", 1),
+        item("convert_units", 3), item("get_airport_by_code", 1), item("convert_units", 4),
+        item("get_country_capital", 2, "dev")]
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return build_registry(ToolsSection())
+
+
+@pytest.fixture(autouse=True)
+def gold(monkeypatch):
+    monkeypatch.setattr(items_module, "load_testset", lambda: list(GOLD))
+
+
+def ids(items: list[TestItem]) -> list[str]:
+    return [i.id for i in items]
+
+
+def test_explored_apis_the_evaluated_split_and_the_cap(registry):
+    explored = ["convert_units", "get_country_capital"]
+    apis, items = eval_items(EvaluateSection(), registry, explored)
+    assert apis == explored
+    assert ids(items) == ["convert_units-2", "get_country_capital-1", "convert_units-3", "convert_units-4"]
+    _, items = eval_items(EvaluateSection(split="dev"), registry, explored)
+    assert ids(items) == ["convert_units-1", "get_country_capital-2"]
+    _, items = eval_items(EvaluateSection(max_items_per_api=1), registry, explored)
+    assert ids(items) == ["convert_units-2", "get_country_capital-1"]
+
+
+def test_an_explicit_selection_wins_over_the_explored_apis(registry):
+    apis, items = eval_items(EvaluateSection(apis=["get_airport_by_code"]), registry, ["convert_units"])
+    assert apis == ["get_airport_by_code"] and ids(items) == ["get_airport_by_code-1"]
+    with pytest.raises(ConfigError):
+        eval_items(EvaluateSection(apis=["no_such_api"]), registry)
+
+
+def test_icl_metrics_name_the_retriever_actually_used(tmp_path, monkeypatch):
+    """The embedding model does not load: the demonstrations come from BM25, and metrics.json says so and why."""
+    from tasks.evaluate import evaluate_mode
+
+    def broken():
+        raise OSError("model files missing")
+
+    monkeypatch.setattr(retrieval, "_encoder", broken)
+    demos = tmp_path / "demos.jsonl"
+    write_jsonl(demos, [Example(id="d1", api="convert_units", query="How many feet is 3 meters?",
+                                arguments={"value": 3, "from_unit": "meter", "to_unit": "foot"})])
+    with serve_stub(react_responder) as url:
+        params = parse_params({"llm": {"cache": False, "roles": {"student": stub_role(url)}},
+                               "evaluate": {"apis": ["convert_units"], "retriever": "embedding", "icl_k": 1}})
+        metrics = evaluate_mode.fn(params, "icl", str(tmp_path / "out"), demos_path=str(demos))
+    written = json.loads((tmp_path / "out" / "icl" / "metrics.json").read_text())
+    assert written == metrics and metrics["n"] == 3  # GOLD's convert_units items of the test split
+    assert metrics["retriever"] == "bm25" and "OSError: model files missing" in metrics["retriever_fallback"]
