@@ -1,14 +1,20 @@
-"""python -m flows.evaluate --config full --mode icl --mode finetuned --demos data/paraphrase/full/demos.jsonl \
-    --adapter models/full/adapter --out data/eval/full --metrics metrics/full.json
+"""python -m flows.evaluate --config full --mode icl --mode finetuned --mode sft+dpo \
+    --demos data/paraphrase/full/demos.jsonl --adapter models/full/adapter --dpo-adapter models/full/dpo/adapter \
+    --out data/eval/full --metrics metrics/full.json
 
-The evaluate stage as a Prefect flow: one task per mode, metrics gathered into one DVC metrics file.
+The evaluate stage as a Prefect flow: one task per mode, metrics gathered into one DVC metrics file, with
+the config's leakage count: how many evaluated items share a value or a near-identical query with the
+examples the student trained on or retrieved (its demonstrations, which are its training examples).
+The sft+dpo student is the DPO adapter; where DPO had nothing to train on, it is the SFT adapter.
 """
 from __future__ import annotations
+
+from typing import get_args
 
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.config import load_params
+from ste.config import Mode, load_params
 from ste.errors import ConfigError
 from ste.io import write_json
 from tasks.artifacts import publish_summary
@@ -16,15 +22,20 @@ from tasks.artifacts import publish_summary
 
 @flow(name="evaluate")
 def evaluate_flow(modes: list[str], out: str, metrics: str, config: str | None = None, demos: str | None = None,
-                  adapter: str | None = None, params_path: str = "params.yaml") -> dict:
-    """Evaluate each mode that params.yaml's evaluate.modes enables; write {mode: metrics}."""
-    from tasks.evaluate import evaluate_mode  # torch: imported once run_cli has set the process environment
+                  adapter: str | None = None, params_path: str = "params.yaml", dpo_adapter: str | None = None) -> dict:
+    """Evaluate each mode that params.yaml's evaluate.modes enables; write {mode: metrics, "leakage": counts}."""
+    from ste.finetune import is_untrained
+    from tasks.evaluate import evaluate_mode, leakage  # torch: imported once run_cli has set the process environment
 
     params = load_params(params_path)
+    weights = {"finetuned": adapter, "sft+dpo": adapter if dpo_adapter is None or is_untrained(dpo_adapter)
+               else dpo_adapter}
     results = {}
     for mode in modes:
         if mode in params.evaluate.modes:
-            results[mode] = evaluate_mode(params, mode, out, config, demos, adapter)
+            results[mode] = evaluate_mode(params, mode, out, config, demos, weights.get(mode))
+    if config and demos:
+        results["leakage"] = leakage(params, config, demos)
     write_json(metrics, results)
     return publish_summary(results, "evaluate", config or "baseline")
 
@@ -32,9 +43,10 @@ def evaluate_flow(modes: list[str], out: str, metrics: str, config: str | None =
 def main() -> None:
     parser = stage_parser(__doc__)
     parser.add_argument("--config", help="the exploration config (its demonstrations and adapter)")
-    parser.add_argument("--mode", action="append", required=True, choices=["baseline", "icl", "finetuned"])
-    parser.add_argument("--demos")
-    parser.add_argument("--adapter")
+    parser.add_argument("--mode", action="append", required=True, choices=get_args(Mode))
+    parser.add_argument("--demos", help="the config's examples: ICL demonstrations, and what leakage is counted against")
+    parser.add_argument("--adapter", help="the fine-tuned student's adapter")
+    parser.add_argument("--dpo-adapter", help="the sft+dpo student's adapter (DPO's output)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--metrics", required=True, help="the DVC metrics file to write")
     args = parser.parse_args()
@@ -43,9 +55,12 @@ def main() -> None:
         params.explore.resolve(args.config)
     if "icl" in args.mode and not args.demos:
         raise ConfigError("--mode icl needs --demos (the demonstration pool)")
-    if "finetuned" in args.mode and not args.adapter:
-        raise ConfigError("--mode finetuned needs --adapter")
-    evaluate_flow(args.mode, args.out, args.metrics, args.config, args.demos, args.adapter, args.params)
+    if {"finetuned", "sft+dpo"} & set(args.mode) and not args.adapter:
+        raise ConfigError("--mode finetuned and --mode sft+dpo need --adapter (the SFT student)")
+    if "sft+dpo" in args.mode and not args.dpo_adapter:
+        raise ConfigError("--mode sft+dpo needs --dpo-adapter")
+    evaluate_flow(args.mode, args.out, args.metrics, args.config, args.demos, args.adapter, args.params,
+                  args.dpo_adapter)
 
 
 if __name__ == "__main__":

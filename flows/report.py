@@ -4,7 +4,7 @@
 The report stage as a Prefect flow: reports/ablation.md and ablation.png (every rate with its 95% interval,
 the students compared on the same items) and the data of the DVC plots (reports/plots/*.csv), from every
 stage's outputs; each input folder is an argument (dvc.yaml names them). Two evaluation modes to compare
-within each config: --compare FIRST:SECOND (repeatable; default finetuned:icl).
+within each config: --compare FIRST:SECOND (repeatable; default finetuned:icl and sft+dpo:finetuned).
 """
 from __future__ import annotations
 

@@ -180,11 +180,12 @@ class FinetuneSection(Strict):
     checkpoint_every: int = Field(50, ge=1)  # optimizer steps between resumable checkpoints
 
 
-Mode = Literal["baseline", "icl", "finetuned"]
+Mode = Literal["baseline", "icl", "finetuned", "sft+dpo"]  # sft+dpo: the fine-tuned student after DPO
+TRAINED_MODES = ("finetuned", "sft+dpo")  # the modes that score trained weights
 
 
 class EvaluateSection(Strict):
-    modes: list[Mode] = ["baseline", "icl", "finetuned"]
+    modes: list[Mode] = ["baseline", "icl", "finetuned", "sft+dpo"]
     apis: str | list[str] = "explored"  # "explored" (the config's APIs), "all", "category:<name>" or a list
     split: Literal["dev", "test"] = "test"  # gold items scored: tune on dev, report on test
     max_items_per_api: int | None = Field(None, ge=1)

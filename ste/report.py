@@ -22,7 +22,7 @@ EXPLORE_STATS = [("mode", "Imagination"), ("trials", "Trials"), ("valid_query_ra
                  ("ok_call_rate", "OK calls"), ("tokens", "Tokens"), ("run_wall_s", "Wall (s)")]
 REFERENCE = "full"  # every other config is compared with it, mode by mode
 BASELINE = ("baseline", "baseline")  # (config, mode) of the untrained student
-MODE_PAIRS = [("finetuned", "icl")]  # (first, second): two modes compared within each config
+MODE_PAIRS = [("finetuned", "icl"), ("sft+dpo", "finetuned")]  # (first, second): compared within each config
 
 
 def _load(path: Path) -> dict:

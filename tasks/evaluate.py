@@ -1,6 +1,7 @@
 """Evaluate task: one student mode (baseline, ICL or fine-tuned) on the gold test set."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tasks.common import stage_task
@@ -10,6 +11,7 @@ from ste.evaluate.items import eval_items
 from ste.evaluate.retrieval import Retriever
 from ste.evaluate.student import student_model
 from ste.io import atomic_write_text, read_jsonl, write_json, write_jsonl
+from ste.leakage import training_overlap
 from ste.schemas import Example
 from ste.tools import build_registry
 
@@ -18,6 +20,7 @@ from ste.tools import build_registry
 def evaluate_mode(params: Params, mode: str, out_dir: str, config: str | None = None,
                   demos_path: str | None = None, adapter_dir: str | None = None) -> dict:
     """Predict and score one mode; writes predictions.jsonl, metrics.json, per_api.csv under out_dir/mode."""
+    start = time.perf_counter()
     registry = build_registry(params.tools)
     explored = (params.explore.resolve(config) if config else params.explore.defaults).apis
     apis, items = eval_items(params.evaluate, registry, explored)
@@ -28,6 +31,7 @@ def evaluate_mode(params: Params, mode: str, out_dir: str, config: str | None = 
     predictions = predict(model, registry, items, apis, mode, demos_retriever=retriever, k=params.evaluate.icl_k,
                           max_new_tokens=params.evaluate.max_new_tokens, batch=params.evaluate.batch_size)
     metrics, rows = score(predictions)
+    metrics = {**metrics, "split": params.evaluate.split, "wall_s": round(time.perf_counter() - start, 1)}
     if retriever is not None:  # the kind the demonstrations came from: BM25 when the embedding model did not load
         metrics = {**metrics, **retriever.describe()}
     out = Path(out_dir) / mode
@@ -35,6 +39,14 @@ def evaluate_mode(params: Params, mode: str, out_dir: str, config: str | None = 
     write_json(out / "metrics.json", metrics)
     _write_csv(out / "per_api.csv", rows)
     return metrics
+
+
+@stage_task(retries=0)
+def leakage(params: Params, config: str, examples_path: str) -> dict:
+    """How many of the config's evaluated items share a value or a near-identical query with its training data."""
+    registry = build_registry(params.tools)
+    _, items = eval_items(params.evaluate, registry, params.explore.resolve(config).apis)
+    return training_overlap(items, read_jsonl(examples_path, Example), registry)
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:

@@ -77,3 +77,43 @@ def test_icl_metrics_name_the_retriever_actually_used(tmp_path, monkeypatch):
     written = json.loads((tmp_path / "out" / "icl" / "metrics.json").read_text())
     assert written == metrics and metrics["n"] == 3  # GOLD's convert_units items of the test split
     assert metrics["retriever"] == "bm25" and "OSError: model files missing" in metrics["retriever_fallback"]
+
+
+def test_leakage_counts_items_that_share_a_value_or_a_query_with_the_training_examples(tmp_path):
+    from tasks.evaluate import leakage
+
+    gold = [TestItem(id="u-1", api="convert_units", query="How many feet is 41 fathoms?",
+                     arguments={"value": 41, "from_unit": "fathom", "to_unit": "foot"}),
+            TestItem(id="u-2", api="convert_units", query="Convert 9 furlongs to meters.",
+                     arguments={"value": 9, "from_unit": "furlong", "to_unit": "meter"})]
+    examples = tmp_path / "examples.jsonl"
+    write_jsonl(examples, [Example(id="e1", api="convert_units", query="What is 41 in cubits?",
+                                   arguments={"value": 41, "from_unit": "cubit", "to_unit": "inch"})])
+    params = parse_params({"explore": {"defaults": {"apis": ["convert_units"]}}})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(items_module, "load_testset", lambda: gold)
+        counts = leakage.fn(params, "full", str(examples))
+    assert counts["items"] == 2 and counts["shared_value"] == 1 and counts["ids"]["shared_value"] == ["u-1"]
+
+
+def test_the_sft_dpo_student_is_the_dpo_adapter_or_else_the_sft_adapter(tmp_path, monkeypatch, prefect_env):
+    """evaluate_flow hands each trained mode its weights: DPO's adapter, or the SFT adapter when DPO had no data."""
+    import flows.evaluate as flow_module
+    import tasks.evaluate as task_module
+    from ste.finetune import mark_untrained
+
+    seen = {}
+    monkeypatch.setattr(task_module, "evaluate_mode", lambda params, mode, out, config, demos, weights:
+                        seen.setdefault(mode, weights) and {"n": 0})
+    params = tmp_path / "params.yaml"
+    params.write_text("evaluate: {modes: [finetuned, sft+dpo]}\n")
+    dpo = tmp_path / "dpo" / "adapter"
+    run = flow_module.evaluate_flow.fn
+    run(["finetuned", "sft+dpo"], str(tmp_path / "e"), str(tmp_path / "m.json"), adapter="sft", dpo_adapter=str(dpo),
+        params_path=str(params))
+    assert seen == {"finetuned": "sft", "sft+dpo": str(dpo)}
+    mark_untrained(dpo.parent, "no pairs")
+    seen.clear()
+    run(["finetuned", "sft+dpo"], str(tmp_path / "e"), str(tmp_path / "m.json"), adapter="sft", dpo_adapter=str(dpo),
+        params_path=str(params))
+    assert seen == {"finetuned": "sft", "sft+dpo": "sft"}

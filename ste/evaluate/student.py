@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ste.config import LLMSection, Mode
+from ste.config import TRAINED_MODES, LLMSection, Mode
 from ste.errors import ConfigError
 from ste.finetune import is_untrained, load_student
 from ste.llm.base import ChatModel
@@ -16,19 +16,19 @@ def student_model(llm: LLMSection, mode: Mode, weights: str | Path | None = None
 
     Args:
         llm: the `llm` section (the student role, the models folder, the call cache).
-        mode: "baseline" and "icl" use the base model; "finetuned" uses `weights`.
-        weights: the fine-tune stage's output: a LoRA adapter folder (merged into the base once, cached
-            under `llm.models_dir`/merged) or a fully fine-tuned model folder. An adapter folder marked
-            untrained (the stage had no data) stands for the base model.
+        mode: "baseline" and "icl" use the base model; "finetuned" and "sft+dpo" use `weights`.
+        weights: the trained student: a LoRA adapter folder (merged into the base once, cached under
+            `llm.models_dir`/merged) or a fully fine-tuned model folder. An adapter folder marked untrained
+            (the stage had no data) stands for the base model.
     """
     spec = llm.roles.student
-    if mode == "finetuned" and is_untrained(weights):
+    if mode in TRAINED_MODES and is_untrained(weights):
         mode = "baseline"  # nothing was trained: the "fine-tuned" student is the base model (its summary says why)
-    if mode == "finetuned":
+    if mode in TRAINED_MODES:
         if spec.backend != "local":
-            raise ConfigError(f"{llm.source}: llm.roles.student: the fine-tuned mode needs a local student")
+            raise ConfigError(f"{llm.source}: llm.roles.student: the {mode} mode needs a local student")
         if weights is None:
-            raise ConfigError("evaluate: the fine-tuned mode needs the fine-tuned weights (an adapter folder)")
+            raise ConfigError(f"evaluate: the {mode} mode needs the trained weights (an adapter folder)")
         base = resolve_model_dir(spec.model, llm.models_dir, where=f"{llm.source}: llm.roles.student.model")
         merged = load_student(base, Path(weights), Path(llm.models_dir) / "merged")
         spec = spec.model_copy(update={"model": str(merged)})
