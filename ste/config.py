@@ -38,6 +38,7 @@ class LLMSpec(Strict):
     max_retries: int = Field(5, ge=0)
     batch_size: int = Field(8, ge=1)  # local: rows per generate call
     prefix_cache_tokens: int = Field(16384, ge=0)  # local: KV states kept for prompts that share a prefix (0: off)
+    revision: str | None = None  # openai: what identifies the weights behind `model` (an adapter's hash); cache key
     quantize: Literal["none", "int8"] = "none"  # local: int8 Linear layers (faster in batches; benchmarks/quantization.py)
     constrained: bool | None = None  # structured decoding; None = on for local, off for openai
     # openai backend, constrained: the request field the constraint travels in, by server: vllm (>= 0.12,
@@ -164,6 +165,7 @@ class ParaphraseSection(Strict):
 # ---------------------------------------------------------------- fine-tune / evaluate
 class FinetuneSection(Strict):
     method: Literal["lora", "full"] = "lora"
+    base_model: str | None = None  # the weights trained: a local HF folder; None: the student role's local model
     epochs: float = Field(3, gt=0)
     lr: float = Field(1e-3, gt=0)
     scheduler: Literal["cosine", "linear", "constant"] = "cosine"

@@ -188,12 +188,12 @@ def train_and_score(params: Params, setting: str, rnd: Round, previous: dict | N
     from ste.evaluate.evaluate import predict, score
     from ste.evaluate.student import student_model
     from ste.finetune import finetune
-    from ste.llm.embedded import resolve_model_dir
+    from ste.student import base_weights
     from ste.tools import build_registry
 
     lora = params.finetune.method == "lora"
     student = params.llm.roles.student
-    base = resolve_model_dir(student.model, params.llm.models_dir, where=f"{params.source}: llm.roles.student.model")
+    base = base_weights(params)
     chained = previous is not None and params.continual.start_from == "previous"
     model_dir, init = base, None
     if chained:  # LoRA continues the previous adapter; full fine-tuning continues the previous model

@@ -97,6 +97,14 @@ def _files(rel: str, root: Path) -> list[Path]:
     return [path] if path.is_file() else []
 
 
+def folder_digest(folder: str | Path) -> str:
+    """A hash of every file under `folder` (relative names and bytes): weights, an adapter, a data folder."""
+    h = hashlib.sha256()
+    for path in _files(".", Path(folder)):
+        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 @functools.lru_cache(maxsize=None)
 def code_digest(*entries: str, root: Path = ROOT) -> str:
     """A hash of every file in the closure of `entries` (names and bytes): it changes when their code does."""

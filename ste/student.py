@@ -4,6 +4,10 @@ Training and evaluation must see the very same prompt, so it is built in one pla
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+from ste.config import Params
+from ste.errors import ConfigError
 from ste.llm.base import Message
 from ste.react import format_call
 from ste.schemas import Example
@@ -36,3 +40,19 @@ def student_messages(registry: Registry, apis: list[str], query: str, demos: lis
 def target_text(example: Example) -> str:
     """What the student is trained to reply to the query."""
     return format_call(example.api, example.arguments)
+
+
+def base_weights(params: Params) -> Path:
+    """The student's base weights that fine-tuning (and DPO, and continual rounds) train: `finetune.base_model`,
+    else the student role's local model. A served student (`backend: openai`) is only evaluated: its weights
+    for training must be named by `finetune.base_model`."""
+    from ste.llm.embedded import resolve_model_dir
+
+    if params.finetune.base_model:
+        return resolve_model_dir(params.finetune.base_model, params.llm.models_dir,
+                                 where=f"{params.source}: finetune.base_model")
+    spec = params.llm.roles.student
+    if spec.backend != "local":
+        raise ConfigError(f"{params.source}: llm.roles.student is served (backend: {spec.backend}); set "
+                          "finetune.base_model to a local folder of the same base weights, to train on")
+    return resolve_model_dir(spec.model, params.llm.models_dir, where=f"{params.source}: llm.roles.student.model")

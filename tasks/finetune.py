@@ -5,22 +5,18 @@ from pathlib import Path
 
 from tasks.common import stage_task
 from ste.config import Params
-from ste.errors import ConfigError
 from ste.finetune import finetune, mark_untrained
 from ste.io import read_jsonl, write_json
-from ste.llm.embedded import resolve_model_dir
+from ste.student import base_weights
 
 
 @stage_task(retries=0)
 def finetune_stage(params: Params, data_path: str, out_dir: str, run_name: str) -> dict:
     """sft.jsonl -> out_dir/adapter, loss.csv, summary.json (checkpoints under .cache, for resume)."""
-    spec = params.llm.roles.student
-    if spec.backend != "local":
-        raise ConfigError(f"{params.source}: llm.roles.student: fine-tuning needs a local student (backend: local)")
     records = read_jsonl(data_path)
     if records:
         checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / run_name
-        base = resolve_model_dir(spec.model, params.llm.models_dir, where=f"{params.source}: llm.roles.student.model")
+        base = base_weights(params)
         summary = finetune(base, records, params.finetune, Path(out_dir), checkpoints)
     else:  # an ablation that kept nothing is a result: the evaluate stage scores the base model
         summary = mark_untrained(Path(out_dir), f"{data_path}: no fine-tuning records (filtering kept no trial)")

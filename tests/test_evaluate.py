@@ -117,3 +117,33 @@ def test_the_sft_dpo_student_is_the_dpo_adapter_or_else_the_sft_adapter(tmp_path
     run(["finetuned", "sft+dpo"], str(tmp_path / "e"), str(tmp_path / "m.json"), adapter="sft", dpo_adapter=str(dpo),
         params_path=str(params))
     assert seen == {"finetuned": "sft", "sft+dpo": "sft"}
+
+
+def test_a_served_student_is_asked_for_its_adapter_by_name(tmp_path, monkeypatch):
+    """vLLM's LoRA convention: the model name is the adapter's path in the project; a retrained adapter is asked
+    again (its hash is part of the cache key), an untrained one stands for the base model."""
+    from tasks.evaluate import evaluate_mode
+
+    adapter = tmp_path / "models" / "full" / "adapter"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text('{"r": 8}')
+    monkeypatch.chdir(tmp_path)
+
+    def responder(messages, request):
+        served = request["model"] == "models/full/adapter"
+        return "Action: convert_units\nAction Input: {}" if served else "I would rather chat."
+
+    with serve_stub(responder) as url:
+        params = parse_params({"llm": {"cache": True, "cache_dir": str(tmp_path / "cache"),
+                                       "roles": {"student": stub_role(url, model="base-model")}},
+                               "evaluate": {"apis": ["convert_units"]}})
+        metrics = evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), adapter_dir="models/full/adapter")
+        assert metrics["correct"] == 1.0 and metrics["n"] == 3
+        evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), adapter_dir="models/full/adapter")
+        (adapter / "adapter_config.json").write_text('{"r": 16}')  # retrained: new weights, same name
+        evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), adapter_dir="models/full/adapter")
+        models = [r["model"] for r in url.requests]
+        (adapter / "UNTRAINED").write_text("no data")
+        base = evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), adapter_dir="models/full/adapter")
+        assert url.requests[-1]["model"] == "base-model" and base["correct"] == 0.0
+    assert models == ["models/full/adapter"] * 6  # 3 items, asked twice: once per adapter version

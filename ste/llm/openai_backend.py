@@ -122,6 +122,8 @@ class OpenAIChatModel(ChatModel):
     def cache_identity(self) -> dict:
         identity = {"backend": "openai", "model": self.spec.model, "base_url": self.spec.base_url,
                     "constrained": self.spec.use_constraints}
+        if self.spec.revision:  # the same served name over new weights (a retrained adapter) must not replay
+            identity["revision"] = self.spec.revision
         if self.spec.use_constraints:  # the protocol decides whether and how the server enforces them
             identity["protocol"] = self.protocol()
         return identity
