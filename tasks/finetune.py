@@ -6,9 +6,12 @@ from pathlib import Path
 from tasks.common import stage_task
 from ste.config import Params
 from ste.errors import ConfigError
-from ste.finetune import finetune
-from ste.io import atomic_write_text, read_jsonl, write_json
+from ste.finetune import UNTRAINED, finetune, untrained
+from ste.io import read_jsonl, write_json
+from ste.launch import launch
 from ste.llm.embedded import resolve_model_dir
+
+__all__ = ["UNTRAINED", "finetune_stage"]  # UNTRAINED: evaluate and dpo read the marker through here too
 
 
 @stage_task(retries=1)
@@ -19,21 +22,13 @@ def finetune_stage(params: Params, data_path: str, out_dir: str, run_name: str) 
         raise ConfigError("params.yaml: llm.roles.student: fine-tuning needs a local student (backend: local)")
     records = read_jsonl(data_path)
     if not records:  # an ablation that kept nothing is a result, not a crash of the whole DAG
-        return _untrained(Path(out_dir), f"{data_path}: no fine-tuning records (filtering kept no trial)")
+        return untrained(Path(out_dir), f"{data_path}: no fine-tuning records (filtering kept no trial)")
     checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / run_name
     base = resolve_model_dir(spec.model, params.llm.models_dir, key="llm.roles.student.model")
-    summary = finetune(base, records, params.finetune, Path(out_dir), checkpoints)
+    if params.finetune.processes > 1:  # N training processes (ste.launch), this one waits for them
+        summary = launch("finetune", params, model=base, data=Path(data_path), out=Path(out_dir),
+                         checkpoints=checkpoints, processes=params.finetune.processes)
+    else:
+        summary = finetune(base, records, params.finetune, Path(out_dir), checkpoints)
     write_json(Path(out_dir) / "summary.json", summary)
-    return summary
-
-
-UNTRAINED = "UNTRAINED"  # marker file in an adapter folder: no data, the student stays the base model
-
-
-def _untrained(out_dir: Path, reason: str) -> dict:
-    """Outputs of a fine-tune with no data: a marked adapter folder, an empty loss curve, the reason."""
-    atomic_write_text(out_dir / "adapter" / UNTRAINED, reason + "\n")
-    atomic_write_text(out_dir / "loss.csv", "step,loss\n")
-    summary = {"examples": 0, "steps": 0, "complete": False, "untrained": reason}
-    write_json(out_dir / "summary.json", summary)
     return summary
