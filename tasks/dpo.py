@@ -4,13 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.common import stage_task
-from tasks.finetune import UNTRAINED, _untrained
 from ste.config import Params
 from ste.dpo import train_dpo
 from ste.errors import ConfigError
 from ste.exploit.filter import Verdict
 from ste.exploit.pairs import export_pairs
+from ste.finetune import UNTRAINED, untrained
 from ste.io import read_jsonl, write_json, write_jsonl
+from ste.launch import launch
 from ste.llm.embedded import resolve_model_dir
 from ste.schemas import Example, Trial
 from ste.tools import build_registry
@@ -38,14 +39,18 @@ def dpo_stage(params: Params, config: str, sft_adapter: str, pairs_path: str, ou
     out = Path(out_dir)
     # A marked folder here means no DPO ran: the sft+dpo student is then the SFT student itself.
     if not params.dpo.enabled:
-        return _untrained(out, "dpo.enabled is false in params.yaml")
+        return untrained(out, "dpo.enabled is false in params.yaml")
     if (Path(sft_adapter) / UNTRAINED).exists():
-        return _untrained(out, f"{sft_adapter}: the SFT student is untrained (no fine-tuning records)")
+        return untrained(out, f"{sft_adapter}: the SFT student is untrained (no fine-tuning records)")
     pairs = read_jsonl(pairs_path)
     if not pairs:
-        return _untrained(out, f"{pairs_path}: no preference pairs (no failed call met a successful one)")
+        return untrained(out, f"{pairs_path}: no preference pairs (no failed call met a successful one)")
     checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / f"{config}-dpo"
     base = resolve_model_dir(spec.model, params.llm.models_dir, key="llm.roles.student.model")
-    summary = train_dpo(base, Path(sft_adapter), pairs, params.dpo, out, checkpoints)
+    if params.dpo.processes > 1:  # N training processes (ste.launch), this one waits for them
+        summary = launch("dpo", params, model=base, data=Path(pairs_path), out=out, checkpoints=checkpoints,
+                         processes=params.dpo.processes, adapter=Path(sft_adapter))
+    else:
+        summary = train_dpo(base, Path(sft_adapter), pairs, params.dpo, out, checkpoints)
     write_json(out / "summary.json", summary)
     return summary
