@@ -1,4 +1,7 @@
-"""Preference training (DPO) of the fine-tuned student on pairs from exploration.
+"""accelerate launch --num_processes N -m ste.dpo --model DIR --adapter DIR --data pairs.jsonl --out DIR --checkpoints DIR
+
+Preference training (DPO) of the fine-tuned student on pairs from exploration. The dpo stage calls
+`train_dpo` (one process) or starts this module in `dpo.processes` processes (`ste.launch`).
 
 The student keeps training its SFT LoRA adapter on pairs.jsonl (ste/exploit/pairs.py), and the reference
 model is the SFT student, frozen. Two engines (`dpo.engine`):
@@ -19,6 +22,7 @@ fine-tuned one (`ste.finetune.load_student`).
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -30,7 +34,7 @@ import torch.nn.functional as F
 from ste.config import DPOSection
 from ste.errors import ConfigError, DataError
 from ste.finetune import IGNORE, _adapter_key, _collate, encode, shared_prefix, target_logits, write_history
-from ste.io import atomic_write_dir, write_json
+from ste.io import atomic_write_dir, read_jsonl, write_json
 from ste.provenance import fingerprint
 from ste.training import CHECKPOINT, peak_rss_mb, train
 
@@ -240,3 +244,18 @@ def train_dpo(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], setting
         "final_margin": final[3], "final_accuracy": final[4], "reference": "the SFT adapter, frozen",
         "sft_adapter": str(sft_adapter_dir), "wall_s": round(time.time() - t0, 2), "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def main() -> int:
+    from ste.launch import job_parser, run_job
+
+    parser = job_parser(__doc__)
+    parser.add_argument("--adapter", type=Path, required=True, help="the SFT adapter folder")
+    parser.add_argument("--data", type=Path, required=True, help="pairs.jsonl")
+    args = parser.parse_args()
+    return run_job(args, lambda params: train_dpo(args.model, args.adapter, read_jsonl(args.data), params.dpo,
+                                                  args.out, args.checkpoints))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

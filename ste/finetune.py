@@ -1,4 +1,7 @@
-"""Fine-tune the student on chat records (sft.jsonl): LoRA with peft, or full fine-tuning.
+"""accelerate launch --num_processes N -m ste.finetune --model DIR --data sft.jsonl --out DIR --checkpoints DIR
+
+Fine-tune the student on chat records (sft.jsonl): LoRA with peft, or full fine-tuning. The finetune stage
+calls `finetune` (one process) or starts this module in `finetune.processes` processes (`ste.launch`).
 
 The loss covers only the assistant turns, and the system prompt a micro-batch's records share (the API
 descriptions, most of each record) goes through the model once. The loop itself (`ste.training`, under
@@ -11,6 +14,7 @@ import csv
 import hashlib
 import io
 import logging
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +25,7 @@ import torch.nn.functional as F
 
 from ste.config import FinetuneSection
 from ste.errors import ConfigError, DataError
-from ste.io import atomic_write_dir, atomic_write_text, write_json
+from ste.io import atomic_write_dir, atomic_write_text, read_jsonl, write_json
 from ste.llm.embedded import convert_once
 from ste.provenance import fingerprint
 from ste.training import CHECKPOINT, peak_rss_mb, train
@@ -128,7 +132,7 @@ def target_logits(model, batch: dict[str, torch.Tensor], prefix: int = 0) -> tup
         (logits [rows, kept positions, vocabulary], targets [rows, kept positions], IGNORE where none).
     """
     ids, cache = batch["input_ids"], None
-    # Layers that recompute their forward in the backward pass (gradient checkpointing), when gradients flow.
+    # Modules that recompute their forward in the backward pass (gradient checkpointing), when gradients flow.
     layers = _checkpointed(model) if prefix and torch.is_grad_enabled() else []
     if prefix:
         with _attrs(layers, gradient_checkpointing=False):  # the prefix pass fills the cache: no recompute there
@@ -155,23 +159,26 @@ def _batch_loss(model, batch: dict[str, torch.Tensor], n_targets: int, prefix: i
 
 
 def _checkpointed(model) -> list:
-    from transformers.modeling_layers import GradientCheckpointingLayer
-
-    return [m for m in model.modules() if isinstance(m, GradientCheckpointingLayer) and m.gradient_checkpointing
-            and m.training]
+    """The modules whose gradient checkpointing is on (the model, its layers) while it is in training mode."""
+    return [m for m in model.modules() if m.__dict__.get("gradient_checkpointing") is True and m.training]
 
 
 @contextmanager
 def _attrs(modules: list, **values):
-    """Set attributes on `modules` for the duration (instance attributes, removed after)."""
+    """Set attributes on `modules` for the duration, then put back what each had."""
+    missing = object()
+    saved = [{k: m.__dict__.get(k, missing) for k in values} for m in modules]
     for m in modules:
         m.__dict__.update(values)
     try:
         yield
     finally:
-        for m in modules:
-            for k in values:
-                m.__dict__.pop(k, None)
+        for m, old in zip(modules, saved):
+            for k, v in old.items():
+                if v is missing:
+                    m.__dict__.pop(k, None)
+                else:
+                    m.__dict__[k] = v
 
 
 def _read_only(cache) -> None:
@@ -364,3 +371,17 @@ def load_student(model_dir: Path, adapter_dir: Path, cache_dir: Path) -> Path:
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     return convert_once(cache_dir / f"student-{_adapter_key(model_dir, adapter_dir)}", merge)
+
+
+def main() -> int:
+    from ste.launch import job_parser, run_job
+
+    parser = job_parser(__doc__)
+    parser.add_argument("--data", type=Path, required=True, help="sft.jsonl")
+    args = parser.parse_args()
+    return run_job(args, lambda params: finetune(args.model, read_jsonl(args.data), params.finetune, args.out,
+                                                 args.checkpoints))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -177,6 +177,7 @@ def train(model, objective: Objective, settings, checkpoint: Path, run_id: str,
         state_dict = acc.get_state_dict(model) if fsdp else None  # every process takes part in gathering it
         if acc.is_main_process:
             write(acc.unwrap_model(model), history, state_dict)
+            log.info("%s: outputs written after %d steps", objective.name, stop)
             # The run is complete and its outputs are written: a later run must train, never reload this one.
             _remove_checkpoint(Path(checkpoint))
         acc.wait_for_everyone()

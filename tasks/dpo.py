@@ -48,8 +48,8 @@ def dpo_stage(params: Params, config: str, sft_adapter: str, pairs_path: str, ou
     checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / f"{config}-dpo"
     base = resolve_model_dir(spec.model, params.llm.models_dir, key="llm.roles.student.model")
     if params.dpo.processes > 1:  # N training processes (ste.launch), this one waits for them
-        summary = launch("dpo", params, model=base, data=Path(pairs_path), out=out, checkpoints=checkpoints,
-                         processes=params.dpo.processes, adapter=Path(sft_adapter))
+        summary = launch("ste.dpo", params, processes=params.dpo.processes, checkpoints=checkpoints, model=base,
+                         adapter=Path(sft_adapter), data=Path(pairs_path), out=out)
     else:
         summary = train_dpo(base, Path(sft_adapter), pairs, params.dpo, out, checkpoints)
     write_json(out / "summary.json", summary)

@@ -26,8 +26,8 @@ def finetune_stage(params: Params, data_path: str, out_dir: str, run_name: str) 
     checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / run_name
     base = resolve_model_dir(spec.model, params.llm.models_dir, key="llm.roles.student.model")
     if params.finetune.processes > 1:  # N training processes (ste.launch), this one waits for them
-        summary = launch("finetune", params, model=base, data=Path(data_path), out=Path(out_dir),
-                         checkpoints=checkpoints, processes=params.finetune.processes)
+        summary = launch("ste.finetune", params, processes=params.finetune.processes, checkpoints=checkpoints,
+                         model=base, data=Path(data_path), out=Path(out_dir))
     else:
         summary = finetune(base, records, params.finetune, Path(out_dir), checkpoints)
     write_json(Path(out_dir) / "summary.json", summary)

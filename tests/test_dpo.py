@@ -213,3 +213,20 @@ def test_no_pairs_gives_a_marked_untrained_adapter(tiny_model_dir, sft_adapter, 
     assert (tmp_path / "out" / "loss.csv").read_text() == "step,loss\n"
     off = params.model_copy(update={"dpo": DPOSection(enabled=False)})
     assert "dpo.enabled is false" in dpo_stage.fn(off, "full", str(sft_adapter), str(empty), str(tmp_path / "o2"))["untrained"]
+
+
+def test_two_processes_share_the_reference_and_the_steps(tiny_model_dir, sft_adapter, tmp_path):
+    """2 gloo processes x 1 pair = 1 process x 2 pairs: each computes half the reference log-probs."""
+    from ste.launch import launch
+
+    one = train_dpo(tiny_model_dir, sft_adapter, PAIRS, settings(), tmp_path / "one", tmp_path / "c1")
+    data = tmp_path / "pairs.jsonl"
+    write_jsonl(data, PAIRS)
+    two = launch("ste.dpo", parse_params({"dpo": {**settings().model_dump(), "batch_size": 1, "processes": 2}}),
+                 processes=2, checkpoints=tmp_path / "c2", model=tiny_model_dir, adapter=sft_adapter, data=data,
+                 out=tmp_path / "two")
+    assert two["processes"] == 2 and two["steps"] == one["steps"] == 4
+    assert two["first_loss"] == pytest.approx(math.log(2), abs=1e-6)  # both halves of the reference arrived
+    rows = [list(csv.reader(open(tmp_path / d / "loss.csv")))[1:] for d in ("one", "two")]
+    for a, b in zip(*rows):
+        assert [float(x) for x in a] == pytest.approx([float(x) for x in b], rel=1e-4, abs=1e-5)
