@@ -1,4 +1,4 @@
-"""accelerate launch --num_processes N -m ste.dpo --model DIR --adapter DIR --data pairs.jsonl --out DIR --checkpoints DIR
+"""accelerate launch --multi_gpu --num_processes N -m ste.dpo --model DIR --adapter DIR --data pairs.jsonl --out DIR --checkpoints DIR
 
 Preference training (DPO) of the fine-tuned student on pairs from exploration. The dpo stage calls
 `train_dpo` (one process) or starts this module in `dpo.processes` processes (`ste.launch`).
@@ -108,7 +108,7 @@ class _Pairs:
         if saved is not None:  # a resumed run: the starting weights are gone, the checkpoint kept them
             self.ref = saved["ref"]
             return saved
-        inner, procs = accelerator.unwrap_model(model), accelerator.num_processes
+        t0, inner, procs = time.perf_counter(), accelerator.unwrap_model(model), accelerator.num_processes
         ref = torch.zeros(self.size, 2)
         mine = list(range(accelerator.process_index, self.size, procs))  # each process its share, then summed
         inner.eval()  # no dropout: the reference is the SFT model itself
@@ -118,6 +118,7 @@ class _Pairs:
                 ref[chunk] = self.logps(inner, chunk)[0].view(-1, 2).float().cpu()
         inner.train()
         self.ref = accelerator.reduce(ref.to(self.device), "sum").cpu() if procs > 1 else ref
+        log.info("reference log-probs of %d pairs in %.1f s", self.size, time.perf_counter() - t0)
         return {"ref": self.ref}
 
     def norm(self, items: list[int]) -> tuple[int, int]:

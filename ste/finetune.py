@@ -1,4 +1,4 @@
-"""accelerate launch --num_processes N -m ste.finetune --model DIR --data sft.jsonl --out DIR --checkpoints DIR
+"""accelerate launch --multi_gpu --num_processes N -m ste.finetune --model DIR --data sft.jsonl --out DIR --checkpoints DIR
 
 Fine-tune the student on chat records (sft.jsonl): LoRA with peft, or full fine-tuning. The finetune stage
 calls `finetune` (one process) or starts this module in `finetune.processes` processes (`ste.launch`).

@@ -168,7 +168,7 @@ def train(model, objective: Objective, settings, checkpoint: Path, run_id: str,
         log.info("step %d/%d  loss %.4f", step + 1, total, history[-1][2])
         if (step + 1) % checkpoint_every == 0 or step + 1 == stop:
             _save_checkpoint(acc, model, opt, sched, Path(checkpoint), {
-                "fingerprint": run_id, "step": step + 1, "history": history, "objective": kept})
+                "fingerprint": run_id, "processes": procs, "step": step + 1, "history": history, "objective": kept})
     bar.close()
 
     if stop == total:
@@ -222,6 +222,10 @@ def _load_checkpoint(acc, model, opt, sched, path: Path, fingerprint: str) -> di
     state = torch.load(path, map_location="cpu", weights_only=True)
     if state.get("fingerprint") != fingerprint:
         log.warning("%s: checkpoint of other data, settings or code; starting from scratch", path)
+        return None
+    if state.get("processes") != acc.num_processes:  # other global batches: the steps it counted are not ours
+        log.warning("%s: checkpoint of a run in %s processes, this one has %d; starting from scratch", path,
+                    state.get("processes"), acc.num_processes)
         return None
     if acc.distributed_type == "FSDP":
         acc.load_state(str(path.with_suffix(".fsdp")))
