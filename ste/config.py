@@ -180,6 +180,19 @@ class FinetuneSection(Strict):
     seed: int = 0
     merge: bool = False  # also write a merged full model
     checkpoint_every: int = Field(50, ge=1)  # optimizer steps between resumable checkpoints
+    # Under accelerate (ste/training.py). processes > 1: the stage launches that many training processes (one per GPU;
+    # gloo on CPU), each on batch_size rows: the global batch is batch_size x grad_accum x processes.
+    processes: int = Field(1, ge=1)
+    mixed_precision: Literal["no", "bf16"] = "no"  # bf16 autocast: for GPUs (slow on most CPUs)
+    gradient_checkpointing: bool = False  # less activation memory for one more forward pass a step
+    fsdp: bool = False  # method full on GPUs: shard weights, gradients and optimizer state (FSDP2) across processes
+
+    @model_validator(mode="after")
+    def _check_fsdp(self) -> "FinetuneSection":
+        if self.fsdp and self.method != "full":
+            raise ValueError("fsdp shards a fully fine-tuned model; LoRA's few weights need no sharding: "
+                             "set method: full or fsdp: false")
+        return self
 
 
 Mode = Literal["baseline", "icl", "finetuned", "sft+dpo"]  # sft+dpo: the fine-tuned student after DPO
@@ -217,6 +230,9 @@ class DPOSection(Strict):
     """Preference training after SFT (ste/dpo.py): continues the SFT adapter on pairs from exploration."""
 
     enabled: bool = True
+    # builtin: our loop (ste/training.py), the shared system prompt through the model once per micro-batch and
+    # the reference log-probs computed once up front; trl: TRL's DPOTrainer (every row whole, policy and reference).
+    engine: Literal["builtin", "trl"] = "builtin"
     beta: float = Field(0.1, gt=0)  # how far the student may move from the SFT model (higher: less)
     loss_type: Literal["sigmoid", "ipo", "hinge", "robust"] = "sigmoid"  # sigmoid: the DPO paper's loss
     sft_weight: float = Field(0.0, ge=0)  # adds this times the chosen calls' SFT loss (RPO): keeps their likelihood up
@@ -231,6 +247,8 @@ class DPOSection(Strict):
     gradient_checkpointing: bool = False  # less memory for one more forward pass a step: long prompts (many APIs)
     seed: int = 0
     checkpoint_every: int = Field(50, ge=1)  # optimizer steps between resumable checkpoints
+    processes: int = Field(1, ge=1)  # as finetune.processes: the global batch is batch_size x grad_accum x processes
+    mixed_precision: Literal["no", "bf16"] = "no"  # as finetune.mixed_precision
 
 
 class OrchestrationSection(Strict):

@@ -1,35 +1,42 @@
-"""Preference training (DPO) of the fine-tuned student on pairs from exploration, with TRL's DPOTrainer.
+"""accelerate launch --multi_gpu --num_processes N -m ste.dpo --model DIR --adapter DIR --data pairs.jsonl --out DIR --checkpoints DIR
 
-The student keeps training its SFT LoRA adapter on pairs.jsonl (ste/exploit/pairs.py), and the
-reference model is the SFT student, frozen. TRL 1.x does exactly this when it is handed a PeftModel
-that already holds a trained adapter and no `ref_model`: it copies the adapter under the name "ref",
-trains "default", and computes the reference log-probs with "ref" active, so no second model sits in
-memory. We chose that over merging the SFT adapter and training a fresh LoRA on the merged model:
-the result would be a merged model plus a second adapter, which `ste.finetune.load_student` cannot
-load. Only the trained "default" adapter is saved, so base + that folder is the "sft+dpo" student,
-loaded like any fine-tuned one.
+Preference training (DPO) of the fine-tuned student on pairs from exploration. The dpo stage calls
+`train_dpo` (one process) or starts this module in `dpo.processes` processes (`ste.launch`).
+
+The student keeps training its SFT LoRA adapter on pairs.jsonl (ste/exploit/pairs.py), and the reference
+model is the SFT student, frozen. Two engines (`dpo.engine`):
+
+- builtin (the default): DPO as the second objective of our training loop (ste/training.py, accelerate).
+  A micro-batch of pairs is one batch of rows [chosen_1, rejected_1, chosen_2, ...] that share the system
+  prompt: that prefix goes through the model once and only the call tokens are scored
+  (`ste.finetune.target_logits`). The reference never changes, so its log-probs are computed once, before
+  the first step, without gradients, and kept in the checkpoint. The losses are TRL's (sigmoid, hinge, ipo,
+  robust, plus `sft_weight` times the chosen calls' token loss); tests/test_dpo.py checks loss and
+  gradients against TRL's DPOTrainer.
+- trl: TRL's DPOTrainer (ste/dpo_trl.py), which sends every row whole through the model, policy and
+  reference, at every step.
+
+Only the trained adapter is saved, so base + that folder is the "sft+dpo" student, loaded like any
+fine-tuned one (`ste.finetune.load_student`).
 """
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
 import logging
-import resource
+import sys
 import time
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 import torch
+import torch.nn.functional as F
 
 from ste.config import DPOSection
 from ste.errors import ConfigError, DataError
-from ste.finetune import SCHEDULES, _adapter_key
-from ste.io import atomic_write_dir, atomic_write_text, write_json
+from ste.finetune import IGNORE, _adapter_key, _collate, encode, shared_prefix, target_logits, write_history
+from ste.io import atomic_write_dir, read_jsonl, write_json
+from ste.provenance import fingerprint
+from ste.training import CHECKPOINT, peak_rss_mb, train
 
 log = logging.getLogger(__name__)
 METRICS = ("loss", "rewards/margins", "rewards/accuracies", "rewards/chosen", "rewards/rejected")  # TRL's names
@@ -72,109 +79,146 @@ def fitting_pairs(tok, pairs: list[dict], max_length: int) -> tuple[list[dict], 
     return kept, truncated
 
 
-# ---------------------------------------------------------------- trainer
-def dpo_trainer(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], settings: DPOSection, run_dir: Path):
-    """A DPOTrainer that continues the SFT adapter against a frozen copy of it (the reference)."""
-    from datasets import Dataset
+# ---------------------------------------------------------------- the builtin objective
+Row = tuple[list[int], list[int]]  # token ids, labels (IGNORE outside the call)
+
+
+class _Pairs:
+    """DPO on (chosen, rejected) rows: the loss of a micro-batch of pairs against the frozen reference."""
+
+    name, columns = "dpo", METRICS[1:]
+
+    def __init__(self, pairs: list[tuple[Row, Row]], pad_id: int, settings: DPOSection):
+        self.pairs, self.pad_id, self.settings, self.size = pairs, pad_id, settings, len(pairs)
+        self.device, self.ref = "cpu", torch.zeros(0, 2)
+
+    def logps(self, model, items: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Summed log-probs of the call tokens of rows [chosen_1, rejected_1, ...], and their token counts."""
+        rows = [row for i in items for row in self.pairs[i]]
+        batch = {k: v.to(self.device) for k, v in _collate(rows, self.pad_id).items()}
+        logits, targets = target_logits(model, batch, shared_prefix(rows))
+        mask = targets != IGNORE
+        logits = logits.float()
+        token = logits.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1) - logits.logsumexp(-1)
+        return (token * mask).sum(1), mask.sum(1)
+
+    def prepare(self, accelerator, model, saved: dict | None) -> dict:
+        """The reference log-probs [pairs, (chosen, rejected)]: the starting SFT student, once, no gradients."""
+        self.device = accelerator.device
+        if saved is not None:  # a resumed run: the starting weights are gone, the checkpoint kept them
+            self.ref = saved["ref"]
+            return saved
+        t0, inner, procs = time.perf_counter(), accelerator.unwrap_model(model), accelerator.num_processes
+        ref = torch.zeros(self.size, 2)
+        mine = list(range(accelerator.process_index, self.size, procs))  # each process its share, then summed
+        inner.eval()  # no dropout: the reference is the SFT model itself
+        with torch.no_grad(), accelerator.autocast():
+            for i in range(0, len(mine), self.settings.batch_size):
+                chunk = mine[i: i + self.settings.batch_size]
+                ref[chunk] = self.logps(inner, chunk)[0].view(-1, 2).float().cpu()
+        inner.train()
+        self.ref = accelerator.reduce(ref.to(self.device), "sum").cpu() if procs > 1 else ref
+        log.info("reference log-probs of %d pairs in %.1f s", self.size, time.perf_counter() - t0)
+        return {"ref": self.ref}
+
+    def norm(self, items: list[int]) -> tuple[int, int]:
+        """Pairs of the step, and their chosen calls' tokens (the sft term's mean)."""
+        return len(items), sum(x != IGNORE for i in items for x in self.pairs[i][0][1][1:])
+
+    def loss(self, model, items: list[int], norm: tuple[int, int]) -> tuple[torch.Tensor, dict[str, float]]:
+        s, (n_pairs, n_chosen) = self.settings, norm
+        logps, counts = self.logps(model, items)
+        ref = self.ref[items].to(logps.device)
+        chosen, rejected = logps[0::2] - ref[:, 0], logps[1::2] - ref[:, 1]  # log-ratios against the reference
+        delta = chosen - rejected
+        if s.loss_type == "sigmoid":
+            per_pair = -F.logsigmoid(s.beta * delta)
+        elif s.loss_type == "hinge":
+            per_pair = torch.relu(1 - s.beta * delta)
+        elif s.loss_type == "ipo":  # per-token log-ratios, as TRL (and the IPO authors) normalise them
+            per_pair = (chosen / counts[0::2] - rejected / counts[1::2] - 1 / (2 * s.beta)) ** 2
+        else:  # robust: a share label_smoothing of the pairs is assumed flipped
+            ls = s.label_smoothing
+            per_pair = (-(1 - ls) * F.logsigmoid(s.beta * delta) + ls * F.logsigmoid(-s.beta * delta)) / (1 - 2 * ls)
+        loss = per_pair.sum() / n_pairs
+        if s.sft_weight:
+            loss = loss - s.sft_weight * logps[0::2].sum() / n_chosen
+        r_chosen, r_rejected = s.beta * chosen.detach(), s.beta * rejected.detach()
+        return loss, {
+            "rewards/margins": (r_chosen - r_rejected).sum().item() / n_pairs,
+            "rewards/accuracies": (r_chosen > r_rejected).sum().item() / n_pairs,
+            "rewards/chosen": r_chosen.sum().item() / n_pairs, "rewards/rejected": r_rejected.sum().item() / n_pairs,
+        }
+
+
+def _load_policy(model_dir: Path, sft_adapter_dir: Path):
+    """The SFT student with its adapter trainable: the policy starts where SFT ended."""
     from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
-    from transformers.trainer_callback import PrinterCallback, ProgressCallback
-    from trl import DPOConfig, DPOTrainer
+    from transformers import AutoModelForCausalLM
 
-    set_seed(settings.seed)
-    tok = AutoTokenizer.from_pretrained(model_dir)
     base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    model = PeftModel.from_pretrained(base, sft_adapter_dir, is_trainable=True)
-    loss_type, weights = [settings.loss_type], None
-    if settings.sft_weight > 0:
-        loss_type, weights = [settings.loss_type, "sft"], [1.0, settings.sft_weight]
-    args = DPOConfig(
-        output_dir=str(run_dir), seed=settings.seed, num_train_epochs=settings.epochs,
-        per_device_train_batch_size=settings.batch_size, gradient_accumulation_steps=settings.grad_accum,
-        learning_rate=settings.lr, lr_scheduler_type=SCHEDULES[settings.scheduler], warmup_steps=settings.warmup_ratio,
-        beta=settings.beta, loss_type=loss_type, loss_weights=weights, label_smoothing=settings.label_smoothing,
-        max_length=settings.max_length,
-        # float32 on CPU: TRL's defaults (bf16, gradient checkpointing on) suit a GPU, not a 2-core machine.
-        bf16=False, fp16=False, gradient_checkpointing=settings.gradient_checkpointing,
-        use_cpu=not torch.cuda.is_available(),
-        logging_steps=1, save_strategy="steps", save_steps=settings.checkpoint_every, save_total_limit=1,
-        report_to="none", disable_tqdm=True, dataloader_num_workers=0,
-    )
-    rows = [{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in pairs]
-    trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok)
-    if "ref" not in model.peft_config:  # TRL would then compare against the base model, not the SFT student
-        raise RuntimeError("TRL did not keep a frozen copy of the SFT adapter as the reference; check the trl version")
-    for cb in (PrinterCallback, ProgressCallback):  # their per-step dicts and bars; one log line instead
-        trainer.remove_callback(cb)
-    trainer.add_callback(_log_steps())
-    return trainer
-
-
-def _log_steps():
-    from transformers import TrainerCallback
-
-    class LogSteps(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if logs and "rewards/margins" in logs:
-                log.info("step %d/%d  loss %.4f  margin %.4f", state.global_step, state.max_steps, logs["loss"],
-                         logs["rewards/margins"])
-
-    return LogSteps()
-
-
-@contextmanager
-def scored_targets_only():
-    """Have TRL's fused LM head score only the call tokens, on every device.
-
-    Off CUDA, TRL 1.x projects every position through the vocabulary (fixed tile shapes suit compilers such
-    as Neuron's) and masks the prompt out afterwards. Our prompts are ~30 times longer than the calls, so on
-    a CPU that projection cost most of a step and gigabytes of memory (the tiny test model, a batch of 8
-    eight-API pairs: 105 s and 5.3 GB a step, 10 s and 1.6 GB with this). Scoring only the call tokens gives
-    the same log-probabilities.
-    """
-    from trl.trainer import utils
-
-    if not hasattr(utils, "_use_triton"):  # a TRL that decides this elsewhere: leave it as it is
-        yield
-        return
-    with patch.object(utils, "_use_triton", lambda device: True):
-        yield
+    return PeftModel.from_pretrained(base, sft_adapter_dir, is_trainable=True)
 
 
 def _fingerprint(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], settings: DPOSection) -> str:
-    """What a checkpoint must match to be resumed: same base, SFT adapter, pairs and settings."""
+    """What a checkpoint must match to be resumed: same base, SFT adapter, pairs, settings and code."""
     fixed = settings.model_dump(exclude={"checkpoint_every", "enabled"})
-    blob = json.dumps([_adapter_key(model_dir, sft_adapter_dir), pairs, fixed], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return fingerprint(_adapter_key(model_dir, sft_adapter_dir), pairs, fixed, code=("ste.dpo",))
 
 
-def _history(log_history: list[dict]) -> list[list]:
-    """One row per optimizer step: step, epoch, then TRL's loss and reward metrics."""
-    return [[h["step"], round(h["epoch"], 4), *(round(h[k], 6) for k in METRICS)]
-            for h in log_history if "loss" in h and "rewards/margins" in h]
+def _train_builtin(model_dir: Path, sft_adapter_dir: Path, used: list[dict], settings: DPOSection, out_dir: Path,
+                   checkpoint_dir: Path, tok, max_steps: int | None, checkpoint_every: int | None) -> dict:
+    from transformers import set_seed
+
+    set_seed(settings.seed)
+    pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    rows = [tuple(encode(tok, p["prompt"] + p[k], settings.max_length)[:2] for k in ("chosen", "rejected"))
+            for p in used]
+
+    def write(model, history: list, state_dict: dict | None) -> None:
+        def save(folder: Path) -> None:
+            model.save_pretrained(folder)
+            tok.save_pretrained(folder)
+            write_json(folder / "params.json", {"base_model": str(model_dir), "sft_adapter": str(sft_adapter_dir),
+                                                **settings.model_dump()})
+
+        # The folder appears whole or not at all: the evaluate stage must never load half an adapter.
+        atomic_write_dir(out_dir / "adapter", save)
+        write_history(out_dir / "loss.csv", ["step", "epoch", *METRICS], history)
+
+    run = train(_load_policy(model_dir, sft_adapter_dir), _Pairs(rows, pad_id, settings), settings,
+                Path(checkpoint_dir) / CHECKPOINT, _fingerprint(model_dir, sft_adapter_dir, used, settings), write,
+                max_steps=max_steps, checkpoint_every=checkpoint_every)
+    return {"history": run.history, "steps": run.stop, "total_steps": run.total, "complete": run.stop == run.total,
+            "resumed_from_step": run.start, "device": run.device, "trainable_params": run.trainable_params,
+            "processes": run.processes}
 
 
 # ---------------------------------------------------------------- training
 def train_dpo(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], settings: DPOSection, out_dir: Path,
-              checkpoint_dir: Path) -> dict[str, Any]:
+              checkpoint_dir: Path, *, max_steps: int | None = None,
+              checkpoint_every: int | None = None) -> dict[str, Any]:
     """Continue the SFT student's LoRA adapter with DPO on preference pairs; write it to `out_dir`.
+
+    Runs in every process of a multi-process launch (`ste.launch`, builtin engine); the main process writes.
 
     Args:
         model_dir: the base model (a local Hugging Face folder).
         sft_adapter_dir: the SFT LoRA adapter (the finetune stage's adapter/): the starting point and,
             frozen, the reference model.
         pairs: {"prompt", "chosen", "rejected"} conversational preference pairs (pairs.jsonl).
-        settings: the `dpo` section of params.yaml.
+        settings: the `dpo` section of params.yaml (`engine` picks builtin or trl).
         out_dir: receives adapter/ (the sft+dpo student: load it with `ste.finetune.load_student`) and
             loss.csv (step, epoch, loss, rewards/margins, rewards/accuracies, rewards/chosen, rewards/rejected).
-        checkpoint_dir: where resumable checkpoints live, one folder per (base, adapter, pairs, settings);
-            keep it out of DVC outputs.
+        checkpoint_dir: where resumable checkpoints live; keep it out of DVC outputs.
+        max_steps: builtin engine: stop after this many optimizer steps in all (a time box); the checkpoint
+            is kept, nothing is written to `out_dir`, and the next call continues.
+        checkpoint_every: builtin engine: optimizer steps between checkpoints (default: settings').
 
     Returns:
         A summary: pairs used and skipped, steps, first and final loss and margin, wall time, peak RSS, ...
     """
     from transformers import AutoTokenizer
-    from transformers.trainer_utils import get_last_checkpoint
 
     t0 = time.time()
     model_dir, sft_adapter_dir, out_dir = Path(model_dir), Path(sft_adapter_dir), Path(out_dir)
@@ -184,36 +228,35 @@ def train_dpo(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], setting
                           "(finetune.method: lora) and needs the finetune stage to have run")
     tok = AutoTokenizer.from_pretrained(model_dir)
     used, truncated = fitting_pairs(tok, pairs, settings.max_length)
+    if settings.engine == "trl":
+        from ste.dpo_trl import train_trl
 
-    run_dir = Path(checkpoint_dir) / _fingerprint(model_dir, sft_adapter_dir, used, settings)
-    last = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
-    trainer = dpo_trainer(model_dir, sft_adapter_dir, used, settings, run_dir)
-    with scored_targets_only():
-        trainer.train(resume_from_checkpoint=last)
-    history = _history(trainer.state.log_history)
-    model = trainer.model
-    model.eval()
-
-    def save(folder: Path) -> None:
-        model.save_pretrained(folder, selected_adapters=["default"])  # not the "ref" copy
-        tok.save_pretrained(folder)
-        write_json(folder / "params.json", {"base_model": str(model_dir), "sft_adapter": str(sft_adapter_dir),
-                                            **settings.model_dump()})
-
-    # The folder appears whole or not at all: the evaluate stage must never load half an adapter.
-    atomic_write_dir(out_dir / "adapter", save)
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows([["step", "epoch", *METRICS], *history])
-    atomic_write_text(out_dir / "loss.csv", text.getvalue())
-    first, final = history[0], history[-1]  # at least one step: there is at least one pair
+        run = train_trl(model_dir, sft_adapter_dir, used, settings, out_dir, checkpoint_dir, tok)
+        write_history(out_dir / "loss.csv", ["step", "epoch", *METRICS], run["history"])
+    else:
+        run = _train_builtin(model_dir, sft_adapter_dir, used, settings, out_dir, checkpoint_dir, tok, max_steps,
+                             checkpoint_every)
+    history = run.pop("history")
+    first, final = (history[0], history[-1]) if history else ([None] * 7, [None] * 7)
     return {
-        "pairs": len(used), "skipped": len(pairs) - len(used), "truncated": truncated,
-        "kinds": dict(sorted(Counter(p.get("kind", "unknown") for p in used).items())),
-        "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "steps": trainer.state.global_step, "epochs": settings.epochs,
-        "resumed_from_step": int(last.rsplit("-", 1)[1]) if last else 0,
-        "first_loss": first[2], "final_loss": final[2], "first_margin": first[3], "final_margin": final[3],
-        "final_accuracy": final[4], "reference": "the SFT adapter, frozen", "sft_adapter": str(sft_adapter_dir),
-        "device": str(trainer.args.device), "wall_s": round(time.time() - t0, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "engine": settings.engine, "pairs": len(used), "skipped": len(pairs) - len(used), "truncated": truncated,
+        "kinds": dict(sorted(Counter(p.get("kind", "unknown") for p in used).items())), **run,
+        "epochs": settings.epochs, "first_loss": first[2], "final_loss": final[2], "first_margin": first[3],
+        "final_margin": final[3], "final_accuracy": final[4], "reference": "the SFT adapter, frozen",
+        "sft_adapter": str(sft_adapter_dir), "wall_s": round(time.time() - t0, 2), "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def main() -> int:
+    from ste.launch import job_parser, run_job
+
+    parser = job_parser(__doc__)
+    parser.add_argument("--adapter", type=Path, required=True, help="the SFT adapter folder")
+    parser.add_argument("--data", type=Path, required=True, help="pairs.jsonl")
+    args = parser.parse_args()
+    return run_job(args, lambda params: train_dpo(args.model, args.adapter, read_jsonl(args.data), params.dpo,
+                                                  args.out, args.checkpoints))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,10 +1,12 @@
-"""Fine-tune the student on chat records (sft.jsonl): LoRA with peft, or full fine-tuning.
+"""accelerate launch --multi_gpu --num_processes N -m ste.finetune --model DIR --data sft.jsonl --out DIR --checkpoints DIR
 
-A plain PyTorch loop rather than transformers.Trainer, so every step reads top to bottom. The loss
-covers only the assistant turns. A checkpoint (trainable weights, optimizer, scheduler, RNG state,
-loss history) is saved every `checkpoint_every` steps outside the output folder; a run that was
-interrupted resumes from it and ends with the same weights as a run that never stopped. The checkpoint
-names the data, settings and code it belongs to (`ste.provenance`), and is deleted once the run is done.
+Fine-tune the student on chat records (sft.jsonl): LoRA with peft, or full fine-tuning. The finetune stage
+calls `finetune` (one process) or starts this module in `finetune.processes` processes (`ste.launch`).
+
+The loss covers only the assistant turns, and the system prompt a micro-batch's records share (the API
+descriptions, most of each record) goes through the model once. The loop itself (`ste.training`, under
+accelerate) is shared with DPO: resumable checkpoints (a run that was interrupted ends with the same weights
+as one that never stopped), one or several processes, the loss history.
 """
 from __future__ import annotations
 
@@ -12,11 +14,9 @@ import csv
 import hashlib
 import io
 import logging
-import math
-import os
-import resource
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +26,13 @@ from tqdm import tqdm
 
 from ste.config import FinetuneSection
 from ste.errors import ConfigError, DataError
-from ste.io import atomic_write_dir, atomic_write_text, write_json
+from ste.io import atomic_write_dir, atomic_write_text, read_jsonl, write_json
 from ste.llm.embedded import convert_once
 from ste.provenance import fingerprint
+from ste.training import CHECKPOINT, peak_rss_mb, train
 
 log = logging.getLogger(__name__)
 IGNORE = -100  # label of tokens that carry no loss
-CHECKPOINT = "last.pt"
-SCHEDULES = {"cosine": "cosine", "linear": "linear", "constant": "constant_with_warmup"}
 
 
 # ---------------------------------------------------------------- data
@@ -84,13 +83,6 @@ def _collate(rows: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, 
     return out
 
 
-def _epoch_order(n: int, settings: FinetuneSection, epoch: int) -> list[list[int]]:
-    """The micro-batches of one epoch: a shuffle that depends only on (seed, epoch), so a resume replays it."""
-    g = torch.Generator().manual_seed(settings.seed * 100_003 + epoch)
-    order = torch.randperm(n, generator=g).tolist()
-    return [order[i: i + settings.batch_size] for i in range(0, n, settings.batch_size)]
-
-
 # ---------------------------------------------------------------- model
 def _load_model(model_dir: Path, settings: FinetuneSection, init_adapter: Path | None = None):
     from transformers import AutoModelForCausalLM
@@ -110,33 +102,12 @@ def _load_model(model_dir: Path, settings: FinetuneSection, init_adapter: Path |
     return get_peft_model(model, config)
 
 
-def _trainable(model) -> dict[str, torch.Tensor]:
-    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
-
-
 def _fingerprint(model_dir: Path, records: list[dict], settings: FinetuneSection,
                  init_adapter: Path | None = None) -> str:
     """What a checkpoint must match to be resumed: same base (and starting adapter), data, settings and code."""
     fixed = settings.model_dump(exclude={"checkpoint_every"})  # how often to save does not change the result
     start = _adapter_key(model_dir, init_adapter) if init_adapter is not None else None
     return fingerprint(str(Path(model_dir).resolve()), records, fixed, start, code=("ste.finetune",))
-
-
-def _save_checkpoint(path: Path, state: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # never a half-written checkpoint
-
-
-def _load_checkpoint(path: Path, fingerprint: str) -> dict | None:
-    if not path.exists():
-        return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if state.get("fingerprint") != fingerprint:
-        log.warning("%s: checkpoint of other data or settings; starting from scratch", path)
-        return None
-    return state
 
 
 def shared_prefix(rows: list[tuple[list[int], list[int]]]) -> int:
@@ -152,24 +123,104 @@ def shared_prefix(rows: list[tuple[list[int], list[int]]]) -> int:
     return n
 
 
-def _batch_loss(model, batch: dict[str, torch.Tensor], n_targets: int, prefix: int = 0) -> torch.Tensor:
-    """Summed cross-entropy of the target tokens in `batch`, divided by the targets of the whole step.
+def target_logits(model, batch: dict[str, torch.Tensor], prefix: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The logits of `batch` where the next token is a target in some row, and those next tokens.
 
     With `prefix` > 0 the first `prefix` tokens, the same in every row, go through the model once and their
-    keys and values (with their gradients) are shared by the rows: the same loss, a fraction of the work.
+    keys and values (with their gradients) are shared by the rows: the same logits, a fraction of the work.
+
+    Returns:
+        (logits [rows, kept positions, vocabulary], targets [rows, kept positions], IGNORE where none).
     """
     ids, cache = batch["input_ids"], None
+    # Modules that recompute their forward in the backward pass (gradient checkpointing), when gradients flow.
+    layers = _checkpointed(model) if prefix and torch.is_grad_enabled() else []
     if prefix:
-        cache = model(input_ids=ids[:1, :prefix], use_cache=True).past_key_values
+        with _attrs(layers, gradient_checkpointing=False):  # the prefix pass fills the cache: no recompute there
+            # Under DDP the prefix pass goes to the module itself: one DDP forward per backward.
+            inner = model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
+            cache = inner(input_ids=ids[:1, :prefix], use_cache=True).past_key_values
         cache.batch_repeat_interleave(len(ids))
+        if layers:
+            _read_only(cache)
     targets = batch["labels"][:, prefix + 1:]
     # Logits only where the next token is a target: the vocabulary projection of every position
     # would cost more memory than the rest of the model on a small student.
     keep = (targets != IGNORE).any(0).nonzero().squeeze(1)
-    logits = model(input_ids=ids[:, prefix:], attention_mask=batch["attention_mask"], past_key_values=cache,
-                   use_cache=False, logits_to_keep=keep).logits
-    return F.cross_entropy(logits.flatten(0, 1), targets[:, keep].flatten(), ignore_index=IGNORE,
-                           reduction="sum") / n_targets
+    with _attrs(layers, _can_checkpoint_with_cache=True):  # the rows only read the prefix cache
+        logits = model(input_ids=ids[:, prefix:], attention_mask=batch["attention_mask"], past_key_values=cache,
+                       use_cache=False, logits_to_keep=keep).logits
+    return logits, targets[:, keep]
+
+
+def _batch_loss(model, batch: dict[str, torch.Tensor], n_targets: int, prefix: int = 0) -> torch.Tensor:
+    """Summed cross-entropy of the target tokens in `batch`, divided by the targets of the whole step."""
+    logits, targets = target_logits(model, batch, prefix)
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="sum") / n_targets
+
+
+def _checkpointed(model) -> list:
+    """The modules whose gradient checkpointing is on (the model, its layers) while it is in training mode."""
+    return [m for m in model.modules() if m.__dict__.get("gradient_checkpointing") is True and m.training]
+
+
+@contextmanager
+def _attrs(modules: list, **values):
+    """Set attributes on `modules` for the duration, then put back what each had."""
+    missing = object()
+    saved = [{k: m.__dict__.get(k, missing) for k in values} for m in modules]
+    for m in modules:
+        m.__dict__.update(values)
+    try:
+        yield
+    finally:
+        for m, old in zip(modules, saved):
+            for k, v in old.items():
+                if v is missing:
+                    m.__dict__.pop(k, None)
+                else:
+                    m.__dict__[k] = v
+
+
+def _read_only(cache) -> None:
+    """Make each layer of a prefix cache return prefix + new keys without storing them.
+
+    A checkpointed layer runs its forward again in the backward pass; a cache that grew in the first run
+    would hand the replay the rows' own keys twice. Read-only, both runs see the prefix alone.
+    """
+    from transformers.cache_utils import DynamicLayer
+
+    class PrefixLayer(DynamicLayer):
+        def update(self, key_states, value_states, *args, **kwargs):
+            return torch.cat([self.keys, key_states], dim=-2), torch.cat([self.values, value_states], dim=-2)
+
+    for layer in cache.layers:
+        if type(layer) is not DynamicLayer:
+            raise ConfigError("gradient_checkpointing with a shared prompt prefix supports full-attention caches "
+                              f"only, not {type(layer).__name__}; set gradient_checkpointing: false")
+        layer.__class__ = PrefixLayer
+
+
+class _Rows:
+    """The fine-tuning objective: the summed cross-entropy of the target tokens over the step's targets."""
+
+    name, columns = "finetune", ()
+
+    def __init__(self, rows: list[tuple[list[int], list[int]]], pad_id: int):
+        self.rows, self.pad_id, self.size, self.device = rows, pad_id, len(rows), "cpu"
+
+    def prepare(self, accelerator, model, saved: dict | None) -> dict:
+        self.device = accelerator.device
+        return {}
+
+    def norm(self, items: list[int]) -> int:
+        return sum(x != IGNORE for i in items for x in self.rows[i][1][1:])
+
+    def loss(self, model, items: list[int], norm: int) -> tuple[torch.Tensor, dict]:
+        micro = [self.rows[i] for i in items]
+        prefix = shared_prefix(micro) if len(micro) > 1 else 0
+        batch = {k: v.to(self.device) for k, v in _collate(micro, self.pad_id).items()}
+        return _batch_loss(model, batch, norm, prefix), {}
 
 
 # ---------------------------------------------------------------- training
@@ -186,6 +237,8 @@ def finetune(
 ) -> dict[str, Any]:
     """Train the student on chat records and write the result to `out_dir`.
 
+    Runs in every process of a multi-process launch (`ste.launch`); the main process writes the outputs.
+
     Args:
         model_dir: the base model (a local Hugging Face folder).
         records: {"messages": [system, user, assistant, (user, assistant)...]} chat records.
@@ -201,7 +254,7 @@ def finetune(
     Returns:
         A summary: examples, tokens, steps, wall time, peak RSS, first and final loss, ...
     """
-    from transformers import AutoTokenizer, get_scheduler, set_seed
+    from transformers import AutoTokenizer, set_seed
 
     t0 = time.time()
     model_dir, out_dir, checkpoint_dir = Path(model_dir), Path(out_dir), Path(checkpoint_dir)
@@ -226,87 +279,30 @@ def finetune(
         log.warning("%d of %d records lost their whole target to max_length=%d; skipped",
                     len(records) - len(rows), len(records), settings.max_length)
 
-    model = _load_model(model_dir, settings, init_adapter)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    model.to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=settings.lr, weight_decay=0.0)
-    micro_per_epoch = math.ceil(len(rows) / settings.batch_size)
-    steps_per_epoch = math.ceil(micro_per_epoch / settings.grad_accum)
-    total = math.ceil(settings.epochs * steps_per_epoch)
-    sched = get_scheduler(SCHEDULES[settings.scheduler], opt, num_warmup_steps=round(settings.warmup_ratio * total),
-                          num_training_steps=total)
+    def write(model, history: list, state_dict: dict | None) -> None:
+        _write_outputs(model, tok, model_dir, settings, out_dir, history, init_adapter, state_dict)
 
-    ckpt_path = checkpoint_dir / CHECKPOINT
-    run_id = _fingerprint(model_dir, records, settings, init_adapter)
-    state = _load_checkpoint(ckpt_path, run_id)
-    start, history = 0, []
-    if state:
-        unknown = model.load_state_dict(state["weights"], strict=False).unexpected_keys
-        if unknown:  # the fingerprint matched, so the file was changed by hand or by another version
-            raise DataError(f"{ckpt_path}: the checkpoint holds weights the model lacks ({', '.join(unknown[:3])}); "
-                            "delete it to train from scratch")
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["rng"])
-        start, history = state["step"], state["history"]
-        log.info("resuming from %s at step %d of %d", ckpt_path, start, total)
-    stop = total if max_steps is None else min(total, max_steps)
-    checkpoint_every = checkpoint_every or settings.checkpoint_every
-
-    model.train()
-    bar = tqdm(total=stop, initial=start, desc="fine-tune", unit="step", file=sys.stderr, dynamic_ncols=True)
-    for step in range(start, stop):
-        epoch, group = divmod(step, steps_per_epoch)
-        batches = _epoch_order(len(rows), settings, epoch)
-        batches = batches[group * settings.grad_accum: (group + 1) * settings.grad_accum]
-        n_targets = sum(x != IGNORE for i in sum(batches, []) for x in rows[i][1][1:])
-        step_loss = 0.0
-        for idx in batches:
-            micro = [rows[i] for i in idx]
-            prefix = shared_prefix(micro) if len(micro) > 1 else 0
-            batch = {k: v.to(device) for k, v in _collate(micro, pad_id).items()}
-            loss = _batch_loss(model, batch, n_targets, prefix)
-            loss.backward()
-            step_loss += loss.item()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-        history.append([step + 1, round((step + 1) / steps_per_epoch, 4), round(step_loss, 6)])
-        log.info("step %d/%d  loss %.4f", step + 1, total, step_loss)  # the bar is for a person, the log for Prefect
-        bar.update(1)
-        bar.set_postfix(loss=f"{step_loss:.4f}", refresh=False)
-        if (step + 1) % checkpoint_every == 0 or step + 1 == stop:
-            _save_checkpoint(ckpt_path, {
-                "fingerprint": run_id, "step": step + 1, "history": history, "weights": _trainable(model),
-                "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
-            })
-    bar.close()
-
-    summary = {
+    run = train(_load_model(model_dir, settings, init_adapter), _Rows(rows, pad_id), settings,
+                checkpoint_dir / CHECKPOINT, _fingerprint(model_dir, records, settings, init_adapter), write,
+                max_steps=max_steps, checkpoint_every=checkpoint_every)
+    history = run.history
+    return {
         "method": settings.method, "examples": len(rows), "skipped": len(records) - len(rows),
         "truncated": truncated, "tokens": sum(len(ids) for ids, _ in rows),
         "target_tokens": sum(x != IGNORE for _, labels in rows for x in labels),
-        "trainable_params": sum(p.numel() for p in params), "steps": stop, "total_steps": total,
-        "epochs": settings.epochs, "resumed_from_step": start, "complete": stop == total,
+        "trainable_params": run.trainable_params, "steps": run.stop, "total_steps": run.total,
+        "epochs": settings.epochs, "resumed_from_step": run.start, "complete": run.stop == run.total,
         "first_loss": history[0][2] if history else None, "final_loss": history[-1][2] if history else None,
-        "device": device, "init_adapter": str(init_adapter) if init_adapter else None,
+        "device": run.device, "init_adapter": str(init_adapter) if init_adapter else None,
+        "processes": run.processes, "global_batch": settings.batch_size * settings.grad_accum * run.processes,
+        "wall_s": round(time.time() - t0, 2), "peak_rss_mb": peak_rss_mb(),
     }
-    if stop == total:
-        model.eval()
-        _write_outputs(model, tok, model_dir, settings, out_dir, history, init_adapter)
-        # The run is complete and its outputs are written: a later run must train, never reload this one.
-        ckpt_path.unlink(missing_ok=True)
-    summary["wall_s"] = round(time.time() - t0, 2)
-    summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    return summary
 
 
 def _write_outputs(model, tok, model_dir: Path, settings: FinetuneSection, out_dir: Path, history: list,
-                   init_adapter: Path | None) -> None:
+                   init_adapter: Path | None, state_dict: dict | None = None) -> None:
     def save(folder: Path) -> None:
-        model.save_pretrained(folder)
+        model.save_pretrained(folder, state_dict=state_dict)
         tok.save_pretrained(folder)
         write_json(folder / "params.json", {"base_model": str(model_dir),
                                             "init_adapter": str(init_adapter) if init_adapter else None,
@@ -316,9 +312,14 @@ def _write_outputs(model, tok, model_dir: Path, settings: FinetuneSection, out_d
     atomic_write_dir(out_dir / ("adapter" if settings.method == "lora" else "model"), save)
     if settings.merge and settings.method == "lora":
         atomic_write_dir(out_dir / "merged", lambda folder: _save_merged(model, tok, folder))
+    write_history(out_dir / "loss.csv", ["step", "epoch", "loss"], history)
+
+
+def write_history(path: Path, header: list[str], history: list) -> None:
+    """The loss history as a CSV file (a DVC plot), written atomically."""
     text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows([["step", "epoch", "loss"], *history])
-    atomic_write_text(out_dir / "loss.csv", text.getvalue())
+    csv.writer(text, lineterminator="\n").writerows([header, *history])
+    atomic_write_text(path, text.getvalue())
 
 
 def _save_merged(peft_model, tok, target: Path) -> None:
@@ -376,3 +377,17 @@ def load_student(model_dir: Path, adapter_dir: Path, cache_dir: Path) -> Path:
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     return convert_once(cache_dir / f"student-{_adapter_key(model_dir, adapter_dir)}", merge)
+
+
+def main() -> int:
+    from ste.launch import job_parser, run_job
+
+    parser = job_parser(__doc__)
+    parser.add_argument("--data", type=Path, required=True, help="sft.jsonl")
+    args = parser.parse_args()
+    return run_job(args, lambda params: finetune(args.model, read_jsonl(args.data), params.finetune, args.out,
+                                                 args.checkpoints))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

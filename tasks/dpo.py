@@ -4,15 +4,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.common import stage_task
-from ste.finetune import is_untrained, mark_untrained
 from ste.config import Params
 from ste.dpo import train_dpo
-from ste.errors import ConfigError
 from ste.exploit.filter import Verdict
 from ste.exploit.pairs import export_pairs
+from ste.finetune import is_untrained, mark_untrained
 from ste.io import read_jsonl, write_json, write_jsonl
-from ste.llm.embedded import resolve_model_dir
+from ste.launch import launch
 from ste.schemas import Example, Trial
+from ste.student import base_weights
 from ste.tools import build_registry
 
 
@@ -29,24 +29,24 @@ def pairs_stage(params: Params, config: str, trials_path: str, verdicts_path: st
     return counts
 
 
-@stage_task(retries=1)
+@stage_task(retries=0)
 def dpo_stage(params: Params, config: str, sft_adapter: str, pairs_path: str, out_dir: str) -> dict:
     """SFT adapter + pairs.jsonl -> out_dir/adapter (the sft+dpo student), loss.csv, summary.json."""
-    spec = params.llm.roles.student
-    if spec.backend != "local":
-        raise ConfigError("params.yaml: llm.roles.student: DPO needs a local student (backend: local)")
     out = Path(out_dir)
-    # A marked folder here means no DPO ran: the sft+dpo student is then the SFT student itself.
     pairs = read_jsonl(pairs_path)
-    reason = ("dpo.enabled is false in params.yaml" if not params.dpo.enabled else
+    # A marked folder means no DPO ran: the sft+dpo student is then the SFT student itself.
+    reason = ("dpo.enabled is false" if not params.dpo.enabled else
               f"{sft_adapter}: the SFT student is untrained (no fine-tuning records)" if is_untrained(sft_adapter) else
               f"{pairs_path}: no preference pairs (no failed call met a successful one)" if not pairs else None)
     if reason:
         summary = mark_untrained(out, reason)
-        write_json(out / "summary.json", summary)
-        return summary
-    checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / f"{config}-dpo"
-    base = resolve_model_dir(spec.model, params.llm.models_dir, where=f"{params.source}: llm.roles.student.model")
-    summary = train_dpo(base, Path(sft_adapter), pairs, params.dpo, out, checkpoints)
+    else:
+        checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / f"{config}-dpo"
+        base = base_weights(params)
+        if params.dpo.processes > 1:  # N training processes (ste.launch), this one waits for them
+            summary = launch("ste.dpo", params, processes=params.dpo.processes, checkpoints=checkpoints, model=base,
+                             adapter=Path(sft_adapter), data=Path(pairs_path), out=out)
+        else:
+            summary = train_dpo(base, Path(sft_adapter), pairs, params.dpo, out, checkpoints)
     write_json(out / "summary.json", summary)
     return summary

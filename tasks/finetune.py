@@ -7,6 +7,7 @@ from tasks.common import stage_task
 from ste.config import Params
 from ste.finetune import finetune, mark_untrained
 from ste.io import read_jsonl, write_json
+from ste.launch import launch
 from ste.student import base_weights
 
 
@@ -14,11 +15,15 @@ from ste.student import base_weights
 def finetune_stage(params: Params, data_path: str, out_dir: str, run_name: str) -> dict:
     """sft.jsonl -> out_dir/adapter, loss.csv, summary.json (checkpoints under .cache, for resume)."""
     records = read_jsonl(data_path)
-    if records:
+    if not records:  # an ablation that kept nothing is a result: the evaluate stage scores the base model
+        summary = mark_untrained(Path(out_dir), f"{data_path}: no fine-tuning records (filtering kept no trial)")
+    else:
         checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / run_name
         base = base_weights(params)
-        summary = finetune(base, records, params.finetune, Path(out_dir), checkpoints)
-    else:  # an ablation that kept nothing is a result: the evaluate stage scores the base model
-        summary = mark_untrained(Path(out_dir), f"{data_path}: no fine-tuning records (filtering kept no trial)")
+        if params.finetune.processes > 1:  # N training processes (ste.launch), this one waits for them
+            summary = launch("ste.finetune", params, processes=params.finetune.processes, checkpoints=checkpoints,
+                             model=base, data=Path(data_path), out=Path(out_dir))
+        else:
+            summary = finetune(base, records, params.finetune, Path(out_dir), checkpoints)
     write_json(Path(out_dir) / "summary.json", summary)
     return summary

@@ -1,4 +1,8 @@
-"""DPO on the tiny random Llama: the SFT adapter is the frozen reference, the margin grows, the result loads."""
+"""DPO on the tiny random Llama: the SFT adapter is the frozen reference, the margin grows, the result loads.
+
+Both engines: the builtin one (our loop, shared prompt prefix, reference log-probs computed once) and TRL's
+DPOTrainer; the builtin loss and its gradients are checked against TRL's on the same batch.
+"""
 from __future__ import annotations
 
 import csv
@@ -10,9 +14,11 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from ste.config import DPOSection, parse_params
-from ste.dpo import dpo_trainer, scored_targets_only, train_dpo
+from ste.dpo import _load_policy, _Pairs, train_dpo
+from ste.dpo_trl import dpo_trainer, scored_targets_only
 from ste.errors import ConfigError, DataError
-from ste.finetune import load_student
+from ste.finetune import encode, load_student
+from ste.training import make_accelerator
 from ste.io import write_jsonl
 from tests.test_finetune import greedy
 
@@ -91,8 +97,66 @@ def test_other_losses_and_the_sft_term_reach_trl(tiny_model_dir, sft_adapter, tm
     assert trainer.state.log_history[0]["loss"] > 25
 
 
-def test_dpo_widens_the_margin_writes_a_loadable_student_and_resumes(tiny_model_dir, sft_adapter, tmp_path):
-    s = settings(checkpoint_every=1)
+def _perturb(model) -> None:
+    """Move the trained adapter away from the SFT weights, the same way in any model that holds it."""
+    g = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        for name, p in sorted(model.named_parameters()):
+            if ".default." in name:
+                p.add_(torch.randn(p.shape, generator=g))
+
+
+@pytest.mark.parametrize("loss_type, extra", [("sigmoid", {}), ("ipo", {"sft_weight": 0.5}), ("hinge", {}),
+                                              ("robust", {"label_smoothing": 0.1})])
+def test_the_builtin_loss_and_gradients_are_trls(tiny_model_dir, sft_adapter, tmp_path, loss_type, extra):
+    s = settings(epochs=1, batch_size=4, loss_type=loss_type, **extra)
+    trainer = dpo_trainer(tiny_model_dir, sft_adapter, PAIRS, s, tmp_path / "run")
+    trl_model = trainer.model
+    _perturb(trl_model)  # the policy is no longer the reference: non-zero rewards on both sides
+    trl_model.train()
+    batch = next(iter(trainer.get_train_dataloader()))  # all four pairs, in some order
+    with scored_targets_only():
+        trl_loss = trainer.compute_loss(trl_model, batch)
+    trl_loss.backward()
+    trl_metrics = {k: v[-1] for k, v in trainer._metrics["train"].items()}
+    trl_grads = {n: p.grad for n, p in trl_model.named_parameters() if ".default." in n}
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    rows = [tuple(encode(tok, p["prompt"] + p[k], s.max_length)[:2] for k in ("chosen", "rejected")) for p in PAIRS]
+    policy = _load_policy(tiny_model_dir, sft_adapter)
+    objective = _Pairs(rows, tok.pad_token_id, s)
+    objective.prepare(make_accelerator(s, policy), policy, None)  # the reference: the SFT weights, before any step
+    _perturb(policy)
+    policy.train()
+    items = [0, 1, 2, 3]
+    loss, metrics = objective.loss(policy, items, objective.norm(items))
+    loss.backward()
+    assert loss.item() == pytest.approx(trl_loss.item(), rel=1e-5, abs=1e-6)
+    assert abs(metrics["rewards/margins"]) > 1e-3, metrics  # the comparison is not of zeros
+    for k, v in metrics.items():
+        assert v == pytest.approx(trl_metrics[k], rel=1e-4, abs=1e-6), k
+    grads = {n: p.grad for n, p in policy.named_parameters() if p.requires_grad}
+    assert grads.keys() == trl_grads.keys() and len(grads) == 12
+    for n, g in grads.items():
+        torch.testing.assert_close(g, trl_grads[n], rtol=1e-4, atol=1e-6, msg=n)
+
+
+def test_the_builtin_engine_resumes_to_the_same_adapter(tiny_model_dir, sft_adapter, tmp_path):
+    s = settings()
+    whole = train_dpo(tiny_model_dir, sft_adapter, PAIRS, s, tmp_path / "a", tmp_path / "ckpt_a")
+    part = train_dpo(tiny_model_dir, sft_adapter, PAIRS, s, tmp_path / "b", tmp_path / "ckpt_b", max_steps=3)
+    assert not part["complete"] and part["steps"] == 3 and not (tmp_path / "b").exists()
+    rest = train_dpo(tiny_model_dir, sft_adapter, PAIRS, s, tmp_path / "b", tmp_path / "ckpt_b")
+    assert rest["resumed_from_step"] == 3 and rest["complete"] and whole["steps"] == 4
+    a, b = (load_file(d / "adapter" / "adapter_model.safetensors") for d in (tmp_path / "a", tmp_path / "b"))
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    assert (tmp_path / "a" / "loss.csv").read_text() == (tmp_path / "b" / "loss.csv").read_text()
+    assert not (tmp_path / "ckpt_b" / "last.pt").exists()  # a finished run leaves no checkpoint
+
+
+@pytest.mark.parametrize("engine", ["builtin", "trl"])
+def test_dpo_widens_the_margin_writes_a_loadable_student_and_resumes(tiny_model_dir, sft_adapter, tmp_path, engine):
+    s = settings(checkpoint_every=1, engine=engine)
     summary = train_dpo(tiny_model_dir, sft_adapter, PAIRS, s, tmp_path / "out", tmp_path / "ckpt")
     rows = list(csv.DictReader(open(tmp_path / "out" / "loss.csv")))
     assert [int(r["step"]) for r in rows] == [1, 2, 3, 4] and summary["steps"] == 4 and summary["pairs"] == 4
@@ -117,9 +181,11 @@ def test_dpo_widens_the_margin_writes_a_loadable_student_and_resumes(tiny_model_
     with torch.no_grad():
         assert not torch.allclose(unmerged(ids).logits, sft(ids).logits)
 
-    # A re-run finds the finished run's checkpoint and writes the same adapter without training again.
+    # A re-run writes the same adapter: TRL finds its finished run's checkpoint and trains no more; the
+    # builtin engine deleted its checkpoint when it was done, and trains again to the same weights.
     again = train_dpo(tiny_model_dir, sft_adapter, PAIRS, s, tmp_path / "again", tmp_path / "ckpt")
-    assert again["resumed_from_step"] == 4 and again["final_margin"] == summary["final_margin"]
+    assert again["resumed_from_step"] == (4 if engine == "trl" else 0)
+    assert again["final_margin"] == summary["final_margin"]
     a, b = (load_file(d / "adapter" / "adapter_model.safetensors") for d in (tmp_path / "out", tmp_path / "again"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
@@ -134,8 +200,8 @@ def test_bad_pairs_and_a_full_model_are_refused(tiny_model_dir, sft_adapter, tmp
 
 
 def test_no_pairs_gives_a_marked_untrained_adapter(tiny_model_dir, sft_adapter, tmp_path):
-    from tasks.dpo import dpo_stage
     from ste.finetune import UNTRAINED
+    from tasks.dpo import dpo_stage
 
     params = parse_params({"llm": {"cache": False, "roles": {"student": {"backend": "local",
                                                                           "model": str(tiny_model_dir)}}}})
@@ -147,3 +213,20 @@ def test_no_pairs_gives_a_marked_untrained_adapter(tiny_model_dir, sft_adapter, 
     assert (tmp_path / "out" / "loss.csv").read_text() == "step,loss\n"
     off = params.model_copy(update={"dpo": DPOSection(enabled=False)})
     assert "dpo.enabled is false" in dpo_stage.fn(off, "full", str(sft_adapter), str(empty), str(tmp_path / "o2"))["untrained"]
+
+
+def test_two_processes_share_the_reference_and_the_steps(tiny_model_dir, sft_adapter, tmp_path):
+    """2 gloo processes x 1 pair = 1 process x 2 pairs: each computes half the reference log-probs."""
+    from ste.launch import launch
+
+    one = train_dpo(tiny_model_dir, sft_adapter, PAIRS, settings(), tmp_path / "one", tmp_path / "c1")
+    data = tmp_path / "pairs.jsonl"
+    write_jsonl(data, PAIRS)
+    two = launch("ste.dpo", parse_params({"dpo": {**settings().model_dump(), "batch_size": 1, "processes": 2}}),
+                 processes=2, checkpoints=tmp_path / "c2", model=tiny_model_dir, adapter=sft_adapter, data=data,
+                 out=tmp_path / "two")
+    assert two["processes"] == 2 and two["steps"] == one["steps"] == 4
+    assert two["first_loss"] == pytest.approx(math.log(2), abs=1e-6)  # both halves of the reference arrived
+    rows = [list(csv.reader(open(tmp_path / d / "loss.csv")))[1:] for d in ("one", "two")]
+    for a, b in zip(*rows):
+        assert [float(x) for x in a] == pytest.approx([float(x) for x in b], rel=1e-4, abs=1e-5)

@@ -185,8 +185,8 @@ def test_a_checkpoint_with_weights_the_model_lacks_is_refused_by_name(tiny_model
 def test_full_finetuning_writes_a_model(tiny_model_dir, tmp_path, capsys):
     summary = finetune(tiny_model_dir, RECORDS, settings(method="full", epochs=1, lr=1e-3), tmp_path / "o",
                        tmp_path / "ckpt")
-    bar = [s for s in capsys.readouterr().err.split("\r") if s.startswith("fine-tune")][-1]  # its last state
-    assert bar.startswith("fine-tune: 100%") and f"{summary['steps']}/{summary['steps']}" in bar and "loss=" in bar
+    bar = [s for s in capsys.readouterr().err.split("\r") if s.startswith("finetune")][-1]  # its last state
+    assert bar.startswith("finetune: 100%") and f"{summary['steps']}/{summary['steps']}" in bar and "loss=" in bar
     model_dir = tmp_path / "o" / "model"
     assert summary["final_loss"] < summary["first_loss"] and (model_dir / "config.json").exists()
     assert load_student(tiny_model_dir, model_dir, tmp_path / "cache") == model_dir
