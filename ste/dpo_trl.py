@@ -12,9 +12,8 @@ compute the same loss and gradients).
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,7 @@ from unittest.mock import patch
 import torch
 
 from ste.config import DPOSection
-from ste.dpo import METRICS
-from ste.finetune import _adapter_key
+from ste.dpo import METRICS, _fingerprint
 from ste.io import atomic_write_dir, write_json
 from ste.training import SCHEDULES
 
@@ -100,13 +98,6 @@ def scored_targets_only():
         yield
 
 
-def _fingerprint(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], settings: DPOSection) -> str:
-    """What a checkpoint must match to be resumed: same base, SFT adapter, pairs and settings."""
-    fixed = settings.model_dump(exclude={"checkpoint_every", "enabled"})
-    blob = json.dumps([_adapter_key(model_dir, sft_adapter_dir), pairs, fixed], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
 def _history(log_history: list[dict]) -> list[list]:
     """One row per optimizer step: step, epoch, then TRL's loss and reward metrics."""
     return [[h["step"], round(h["epoch"], 4), *(round(h[k], 6) for k in METRICS)]
@@ -120,12 +111,12 @@ def train_trl(model_dir: Path, sft_adapter_dir: Path, used: list[dict], settings
     """Train with TRL and write out_dir/adapter; the history and what the summary needs.
 
     `used` are the pairs that fit (`ste.dpo.fitting_pairs`). Checkpoints live in one folder per (base,
-    adapter, pairs, settings) under `checkpoint_dir`; a finished run's checkpoint is kept, so a re-run
-    writes the same adapter without training again.
+    adapter, pairs, settings, code) under `checkpoint_dir`; a finished run deletes its folder, so a re-run
+    trains again rather than reloading this result.
     """
     from transformers.trainer_utils import get_last_checkpoint
 
-    run_dir = Path(checkpoint_dir) / _fingerprint(model_dir, sft_adapter_dir, used, settings)
+    run_dir = Path(checkpoint_dir) / _fingerprint(model_dir, sft_adapter_dir, used, settings)[:16]
     last = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
     trainer = dpo_trainer(model_dir, sft_adapter_dir, used, settings, run_dir)
     with scored_targets_only():
@@ -141,6 +132,7 @@ def train_trl(model_dir: Path, sft_adapter_dir: Path, used: list[dict], settings
 
     # The folder appears whole or not at all: the evaluate stage must never load half an adapter.
     atomic_write_dir(out_dir / "adapter", save)
+    shutil.rmtree(run_dir, ignore_errors=True)
     return {
         "history": _history(trainer.state.log_history), "steps": trainer.state.global_step,
         "resumed_from_step": int(last.rsplit("-", 1)[1]) if last else 0, "device": str(trainer.args.device),
