@@ -43,9 +43,9 @@ def main() -> None:
     params = load_params(args.params)
     params.continual.replay_ratio(args.setting)
     params.explore.resolve(params.continual.config)
-    if params.llm.roles.student.backend != "local":
-        raise ConfigError(f"{params.source}: llm.roles.student: continual learning fine-tunes, so it needs a local "
-                          "student")
+    if params.llm.roles.student.backend != "local" and not params.finetune.base_model:
+        raise ConfigError(f"{params.source}: llm.roles.student is served; continual learning fine-tunes, so set "
+                          "finetune.base_model to a local folder of the student's base weights")
     continual_flow(args.setting, args.data, args.out, args.predictions, args.table, args.metrics, args.params)
 
 

@@ -1,6 +1,9 @@
-"""python -m flows.dpo --config full --pairs data/pairs/full/pairs.jsonl --adapter models/full/adapter --out models/full/dpo
+"""python -m flows.dpo --config full --pairs data/paraphrase/full/pairs.jsonl --adapter models/full/adapter \
+    --out models/full/dpo
 
-The DPO stage as a Prefect flow: the fine-tuned student learns from the explorer's failures too.
+The DPO stage as a Prefect flow: the fine-tuned student learns from the explorer's failures too. It continues
+the SFT adapter against the SFT student, frozen, on the config's preference pairs; with no pairs (or DPO
+switched off) it writes a marked untrained adapter, and the sft+dpo student is the SFT student.
 """
 from __future__ import annotations
 
@@ -8,13 +11,15 @@ from prefect import flow
 
 from flows.common import run_cli, stage_parser
 from ste.config import load_params
-from tasks.dpo import dpo_stage
+from tasks.artifacts import publish_summary
 
 
 @flow(name="dpo")
 def dpo_flow(config: str, pairs: str, adapter: str, out: str, params_path: str = "params.yaml") -> dict:
     """Continue one config's SFT adapter with DPO on its preference pairs."""
-    return dpo_stage(load_params(params_path), config, adapter, pairs, out)
+    from tasks.dpo import dpo_stage  # torch: imported once run_cli has set the process environment
+
+    return publish_summary(dpo_stage(load_params(params_path), config, adapter, pairs, out), "dpo", config)
 
 
 def main() -> None:

@@ -1,6 +1,9 @@
-"""python -m flows.paraphrase --config full --kept data/filter/full/kept.jsonl --out data/paraphrase/full
+"""python -m flows.paraphrase --config full --kept data/filter/full/kept.jsonl --out data/paraphrase/full \
+    --trials data/explore/full/trials.jsonl --verdicts data/filter/full/verdicts.jsonl
 
-The paraphrase + export stage as a Prefect flow.
+The paraphrase + export stage as a Prefect flow: the examples balanced by paraphrase, exported as ICL
+demonstrations and fine-tuning records, and (given --trials and --verdicts) the preference pairs of what the
+explorer got wrong against what worked (pairs.jsonl, for DPO; ste/exploit/pairs.py).
 """
 from __future__ import annotations
 
@@ -13,9 +16,11 @@ from tasks.paraphrase import paraphrase_stage
 
 
 @flow(name="paraphrase")
-def paraphrase_flow(config: str, kept: str, out: str, params_path: str = "params.yaml") -> dict:
-    """Balance the kept examples per API and export demonstrations and fine-tuning data."""
-    return publish_summary(paraphrase_stage(load_params(params_path), config, kept, out), "paraphrase", config)
+def paraphrase_flow(config: str, kept: str, out: str, params_path: str = "params.yaml", trials: str | None = None,
+                    verdicts: str | None = None) -> dict:
+    """Balance the kept examples per API; export demonstrations, fine-tuning data and preference pairs."""
+    summary = paraphrase_stage(load_params(params_path), config, kept, out, trials, verdicts)
+    return publish_summary(summary, "paraphrase", config)
 
 
 def main() -> None:
@@ -23,9 +28,11 @@ def main() -> None:
     parser.add_argument("--config", required=True, help="the exploration config (its API list)")
     parser.add_argument("--kept", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--trials", help="the config's trials.jsonl (for the preference pairs)")
+    parser.add_argument("--verdicts", help="the filter's verdicts.jsonl (for the preference pairs)")
     args = parser.parse_args()
     load_params(args.params).explore.resolve(args.config)
-    paraphrase_flow(args.config, args.kept, args.out, args.params)
+    paraphrase_flow(args.config, args.kept, args.out, args.params, args.trials, args.verdicts)
 
 
 if __name__ == "__main__":

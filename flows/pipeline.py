@@ -1,7 +1,7 @@
 """python -m flows.pipeline --config full        (or --all)
 
-The whole STE DAG in one Prefect flow, outside DVC: explore -> filter -> paraphrase ->
-fine-tune -> evaluate (-> continual learning) -> report, with the same artifact paths as dvc.yaml.
+The whole STE DAG in one Prefect flow, outside DVC: explore (every config at once) -> filter -> paraphrase
+(and preference pairs) -> fine-tune -> DPO -> evaluate (-> continual learning) -> report, with the same artifact paths as dvc.yaml.
 DVC (`dvc repro`) is the way to run it incrementally; this flow is for a one-off run from Python or the UI.
 """
 from __future__ import annotations
@@ -10,8 +10,9 @@ from prefect import flow
 
 from flows.common import run_cli, stage_parser
 from flows.continual import continual_flow
+from flows.dpo import dpo_flow
 from flows.evaluate import evaluate_flow
-from flows.explore import explore_flow
+from flows.explore import explore_configs_flow
 from flows.filter import filter_flow
 from flows.finetune import finetune_flow
 from flows.paraphrase import paraphrase_flow
@@ -26,15 +27,18 @@ def pipeline_flow(configs: list[str] | None = None, params_path: str = "params.y
     configs = configs or list(params.explore.configs)
     evaluate_flow(modes=["baseline"], out="data/eval/baseline", metrics="metrics/baseline.json",
                   params_path=params_path)
+    explore_configs_flow(runs={c: f"data/explore/{c}" for c in configs}, params_path=params_path)
     for c in configs:
-        explore_flow(config=c, out=f"data/explore/{c}", params_path=params_path)
         filter_flow(trials=f"data/explore/{c}/trials.jsonl", out=f"data/filter/{c}", params_path=params_path)
         paraphrase_flow(config=c, kept=f"data/filter/{c}/kept.jsonl", out=f"data/paraphrase/{c}",
-                        params_path=params_path)
+                        params_path=params_path, trials=f"data/explore/{c}/trials.jsonl",
+                        verdicts=f"data/filter/{c}/verdicts.jsonl")
         finetune_flow(config=c, data=f"data/paraphrase/{c}/sft.jsonl", out=f"models/{c}", params_path=params_path)
-        evaluate_flow(modes=["icl", "finetuned"], out=f"data/eval/{c}", metrics=f"metrics/{c}.json", config=c,
-                      demos=f"data/paraphrase/{c}/demos.jsonl", adapter=f"models/{c}/adapter",
-                      params_path=params_path)
+        dpo_flow(config=c, pairs=f"data/paraphrase/{c}/pairs.jsonl", adapter=f"models/{c}/adapter",
+                 out=f"models/{c}/dpo", params_path=params_path)
+        evaluate_flow(modes=["icl", "finetuned", "sft+dpo"], out=f"data/eval/{c}", metrics=f"metrics/{c}.json",
+                      config=c, demos=f"data/paraphrase/{c}/demos.jsonl", adapter=f"models/{c}/adapter",
+                      dpo_adapter=f"models/{c}/dpo/adapter", params_path=params_path)
     if params.continual.config in configs:  # continual learning reuses that config's export
         for s in params.continual.settings:
             continual_flow(setting=s, data=f"data/paraphrase/{params.continual.config}", out=f"models/continual/{s}",

@@ -39,6 +39,7 @@ class LLMSpec(Strict):
     batch_size: int = Field(8, ge=1)  # local: rows per generate call
     prefix_cache_tokens: int = Field(16384, ge=0)  # local: KV states kept for prompts that share a prefix (0: off)
     revision: str | None = None  # openai: what identifies the weights behind `model` (an adapter's hash); cache key
+    load_adapters: bool = False  # openai student: register each trained adapter with the server (vLLM, at run time)
     quantize: Literal["none", "int8"] = "none"  # local: int8 Linear layers (faster in batches; benchmarks/quantization.py)
     constrained: bool | None = None  # structured decoding; None = on for local, off for openai
     # openai backend, constrained: the request field the constraint travels in, by server: vllm (>= 0.12,

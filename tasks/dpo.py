@@ -1,4 +1,4 @@
-"""DPO tasks: preference pairs from the exploration artifacts, then DPO of the fine-tuned student on them."""
+"""DPO task: preference training of the fine-tuned student on the pairs the paraphrase stage exported."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,27 +6,10 @@ from pathlib import Path
 from tasks.common import stage_task
 from ste.config import Params
 from ste.dpo import train_dpo
-from ste.exploit.filter import Verdict
-from ste.exploit.pairs import export_pairs
 from ste.finetune import is_untrained, mark_untrained
-from ste.io import read_jsonl, write_json, write_jsonl
+from ste.io import read_jsonl, write_json
 from ste.launch import launch
-from ste.schemas import Example, Trial
 from ste.student import base_weights
-from ste.tools import build_registry
-
-
-@stage_task
-def pairs_stage(params: Params, config: str, trials_path: str, verdicts_path: str, kept_path: str,
-                out_dir: str) -> dict:
-    """trials.jsonl + verdicts.jsonl + examples.jsonl -> pairs.jsonl, summary.json (counts)."""
-    registry = build_registry(params.tools)
-    apis = registry.select(params.explore.resolve(config).apis)  # the student's prompt, as in SFT and evaluation
-    pairs, counts = export_pairs(read_jsonl(trials_path, Trial), read_jsonl(verdicts_path, Verdict),
-                                 read_jsonl(kept_path, Example), registry, apis)
-    write_jsonl(Path(out_dir) / "pairs.jsonl", pairs)
-    write_json(Path(out_dir) / "summary.json", counts)
-    return counts
 
 
 @stage_task(retries=0)

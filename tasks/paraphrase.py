@@ -6,16 +6,20 @@ from pathlib import Path
 from tasks.common import stage_task
 from ste.config import Params
 from ste.exploit.export import export_examples
+from ste.exploit.filter import Verdict
+from ste.exploit.pairs import export_pairs
 from ste.exploit.paraphrase import paraphrase
 from ste.io import read_jsonl, write_json, write_jsonl
 from ste.llm.factory import build_chat_model
-from ste.schemas import Example
+from ste.schemas import Example, Trial
 from ste.tools import build_registry
 
 
 @stage_task
-def paraphrase_stage(params: Params, config: str, kept_path: str, out_dir: str) -> dict:
-    """kept.jsonl -> examples.jsonl, demos.jsonl, sft.jsonl, openai.jsonl, summary.json."""
+def paraphrase_stage(params: Params, config: str, kept_path: str, out_dir: str, trials_path: str | None = None,
+                     verdicts_path: str | None = None) -> dict:
+    """kept.jsonl -> examples.jsonl, demos.jsonl, sft.jsonl, openai.jsonl, summary.json; with the config's
+    trials and filter verdicts also pairs.jsonl, the preference pairs of its failed calls (counts in the summary)."""
     kept = read_jsonl(kept_path, Example)
     registry = build_registry(params.tools)
     model = build_chat_model(params.llm.roles.paraphraser, params.llm)
@@ -27,5 +31,9 @@ def paraphrase_stage(params: Params, config: str, kept_path: str, out_dir: str) 
     apis = registry.select(params.explore.resolve(config).apis)
     counts = export_examples(result.examples, registry, out, params.paraphrase, apis=apis)
     summary = {**result.summary, "export": counts}
+    if trials_path and verdicts_path:
+        pairs, summary["pairs"] = export_pairs(read_jsonl(trials_path, Trial), read_jsonl(verdicts_path, Verdict),
+                                               result.examples, registry, apis)
+        write_jsonl(out / "pairs.jsonl", pairs)
     write_json(out / "summary.json", summary)
     return summary

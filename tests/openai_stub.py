@@ -61,6 +61,7 @@ class StubURL(str):
     stats: StubStats
     requests: list[dict]
     probes: list[str]
+    adapters: dict[str, str]
 
 
 class _Stub:
@@ -77,6 +78,7 @@ class _Stub:
         self.stats = StubStats()
         self.requests: list[dict] = []
         self.probes: list[str] = []
+        self.adapters: dict[str, str] = {}  # LoRA adapters loaded at run time: name -> path
 
     def decide(self, auth: str | None, invalid: bool = False) -> str:
         with self.lock:
@@ -273,6 +275,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         raw = self.rfile.read(length)
+        if self.path.rstrip("/") == "/v1/load_lora_adapter":  # vLLM's runtime LoRA loading
+            return self._load_adapter(json.loads(raw or b"{}"))
         if self.path.rstrip("/") != "/v1/chat/completions":
             return self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
         stub = self.stub
@@ -284,6 +288,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(outcome, request, problem)
         finally:
             stub.leave()
+
+    def _load_adapter(self, body: dict) -> None:
+        with self.stub.lock:
+            if body.get("lora_name") in self.stub.adapters:
+                return self._send(400, {"error": {"message": f"The lora adapter '{body['lora_name']}' has already "
+                                                             "been loaded.", "type": "BadRequestError", "code": 400}})
+            self.stub.adapters[body["lora_name"]] = body["lora_path"]
+        self._send(200, {"message": f"Success: LoRA adapter '{body['lora_name']}' added successfully."})
 
     def _answer(self, outcome: str, request: dict, problem: tuple[str, str] | None = None) -> None:
         stub = self.stub
@@ -350,7 +362,7 @@ def serve_stub(
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     url = StubURL(f"http://127.0.0.1:{server.server_address[1]}/v1")
-    url.stats, url.requests, url.probes = stub.stats, stub.requests, stub.probes
+    url.stats, url.requests, url.probes, url.adapters = stub.stats, stub.requests, stub.probes, stub.adapters
     try:
         yield url
     finally:

@@ -65,9 +65,14 @@ def test_paper_params_are_the_reference_budget_on_a_served_model():
     d = params.explore.defaults
     assert (d.apis, d.episodes, d.trials_per_episode, d.max_calls) == ("all", 15, 4, 4)
     assert params.filter.judge and (params.paraphrase.target_per_api, params.paraphrase.max_per_seed) == (150, 6)
-    assert all(r.backend == "openai" and r.base_url and r.api_key_env
-               for r in (params.llm.roles.explorer, params.llm.roles.judge, params.llm.roles.paraphraser))
-    assert params.finetune.batch_size * params.finetune.grad_accum == 64
+    teacher = (params.llm.roles.explorer, params.llm.roles.judge, params.llm.roles.paraphraser)
+    assert all(r.backend == "openai" and r.base_url and r.api_key_env and r.use_constraints and r.protocol == "vllm"
+               for r in teacher)
+    student = params.llm.roles.student  # served by vLLM with its adapters, trained on a local copy of its base
+    assert student.backend == "openai" and student.load_adapters and params.finetune.base_model
+    f = params.finetune
+    assert f.batch_size * f.grad_accum * f.processes == 64 and f.mixed_precision == "bf16"
+    assert params.orchestration.task_runner == "dask" and params.orchestration.dask_address
 
 
 @pytest.fixture(scope="module")

@@ -135,7 +135,7 @@ def test_a_served_student_is_asked_for_its_adapter_by_name(tmp_path, monkeypatch
 
     with serve_stub(responder) as url:
         params = parse_params({"llm": {"cache": True, "cache_dir": str(tmp_path / "cache"),
-                                       "roles": {"student": stub_role(url, model="base-model")}},
+                                       "roles": {"student": stub_role(url, model="base-model", load_adapters=True)}},
                                "evaluate": {"apis": ["convert_units"]}})
         metrics = evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), adapter_dir="models/full/adapter")
         assert metrics["correct"] == 1.0 and metrics["n"] == 3
@@ -143,6 +143,7 @@ def test_a_served_student_is_asked_for_its_adapter_by_name(tmp_path, monkeypatch
         (adapter / "adapter_config.json").write_text('{"r": 16}')  # retrained: new weights, same name
         evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), adapter_dir="models/full/adapter")
         models = [r["model"] for r in url.requests]
+        assert url.adapters == {"models/full/adapter": str(adapter.resolve())}  # registered at run time, once
         (adapter / "UNTRAINED").write_text("no data")
         base = evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), adapter_dir="models/full/adapter")
         assert url.requests[-1]["model"] == "base-model" and base["correct"] == 0.0

@@ -1,10 +1,11 @@
 """The student under evaluation as a chat model: the base model, or the base with its fine-tuned weights."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from ste.config import TRAINED_MODES, LLMSection, Mode
-from ste.errors import ConfigError
+from ste.config import TRAINED_MODES, LLMSection, LLMSpec, Mode
+from ste.errors import ConfigError, LLMError
 from ste.finetune import is_untrained, load_student
 from ste.llm.base import ChatModel
 from ste.llm.embedded import resolve_model_dir
@@ -33,6 +34,8 @@ def student_model(llm: LLMSection, mode: Mode, weights: str | Path | None = None
             if not (Path(weights) / "adapter_config.json").exists():
                 raise ConfigError(f"{weights}: a served student takes LoRA adapters (finetune.method: lora)")
             name, revision = served_adapter_name(weights), folder_digest(weights)
+            if spec.load_adapters:
+                load_adapter(spec, name, Path(weights))
             return build_chat_model(spec.model_copy(update={"model": name, "revision": revision}), llm)
         base = resolve_model_dir(spec.model, llm.models_dir, where=f"{llm.source}: llm.roles.student.model")
         merged = load_student(base, Path(weights), Path(llm.models_dir) / "merged")
@@ -49,3 +52,18 @@ def served_adapter_name(weights: str | Path) -> str:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:  # outside the project: its absolute path
         return path.resolve().as_posix()
+
+
+def load_adapter(spec: LLMSpec, name: str, weights: Path) -> None:
+    """Register a trained adapter with a vLLM server at run time (POST /v1/load_lora_adapter; the server needs
+    VLLM_ALLOW_RUNTIME_LORA_UPDATING=True and --enable-lora). An adapter the server already has is fine."""
+    import httpx
+
+    key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
+    reply = httpx.post(f"{spec.base_url.rstrip('/')}/load_lora_adapter", timeout=spec.timeout_s,
+                       json={"lora_name": name, "lora_path": str(weights.resolve())},
+                       headers={"Authorization": f"Bearer {key}"} if key else {})
+    if reply.status_code >= 400 and "already" not in reply.text:
+        raise LLMError(f"{spec.base_url}: could not load the adapter {name} ({reply.status_code}: "
+                       f"{reply.text[:200]}); start vLLM with --enable-lora and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True, "
+                       "or register it with --lora-modules and set load_adapters: false")
