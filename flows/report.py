@@ -1,5 +1,5 @@
 """python -m flows.report --explore data/explore --metrics metrics --continual metrics/continual --eval data/eval \
-    --models models --out reports --plots reports/plots
+    --models models --paraphrase data/paraphrase --out reports --plots reports/plots
 
 The report stage as a Prefect flow: reports/ablation.md and ablation.png (every rate with its 95% interval,
 the students compared on the same items) and the data of the DVC plots (reports/plots/*.csv), from every
@@ -22,11 +22,11 @@ from tasks.report import write_report
 def report_flow(out: str = "reports", params_path: str = "params.yaml", explore: str = "data/explore",
                 metrics: str = "metrics", continual: str = "metrics/continual", eval_dir: str = "data/eval",
                 plots: str | None = None, mode_pairs: list[tuple[str, str]] = MODE_PAIRS,
-                models: str = "models") -> str:
+                models: str = "models", paraphrase: str = "data/paraphrase") -> str:
     """The ablation report across all exploration configs and evaluation modes."""
     params = load_params(params_path)
     text = write_report(list(params.explore.configs), list(params.evaluate.modes), mode_pairs, explore, metrics,
-                        continual, eval_dir, out, plots or f"{out}/plots", models)
+                        continual, eval_dir, out, plots or f"{out}/plots", models, paraphrase)
     return publish_markdown(text, "ablation-report", "The ablation report (reports/ablation.md)")
 
 
@@ -43,7 +43,8 @@ def main() -> None:
     parser.add_argument("--metrics", default="metrics", help="the metrics files (<config>.json, baseline.json)")
     parser.add_argument("--continual", default="metrics/continual", help="the continual tables (<setting>.csv/.json)")
     parser.add_argument("--eval", default="data/eval", help="the predictions (<config>/<mode>/predictions.jsonl)")
-    parser.add_argument("--models", default="models", help="the training curves (<config>/loss.csv)")
+    parser.add_argument("--models", default="models", help="the training curves and DPO summaries (<config>/...)")
+    parser.add_argument("--paraphrase", default="data/paraphrase", help="the export summaries (preference pairs)")
     parser.add_argument("--out", default="reports", help="receives ablation.md and ablation.png")
     parser.add_argument("--plots", default=None, help="receives the DVC plot data (default: OUT/plots)")
     parser.add_argument("--compare", action="append", metavar="FIRST:SECOND",
@@ -52,7 +53,7 @@ def main() -> None:
     load_params(args.params)
     pairs = [mode_pair(p) for p in args.compare] if args.compare else MODE_PAIRS
     report_flow(args.out, args.params, args.explore, args.metrics, args.continual, args.eval, args.plots, pairs,
-                args.models)
+                args.models, args.paraphrase)
 
 
 if __name__ == "__main__":

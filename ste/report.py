@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from ste.io import read_jsonl
-from ste.stats import ALPHA, min_significant_items, paired_test
+from ste.stats import ALPHA, holm, min_significant_items, paired_test
 
 METRICS = [("well_formed", "Well-formed"), ("api_match", "API match"), ("correct", "Correct"),
            ("executable", "Executable")]
@@ -29,14 +29,18 @@ def _load(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def collect(configs: list[str], explore_dir: Path, metrics_dir: Path) -> dict:
-    """{"configs": {config: {"explore": summary, "modes": {mode: metrics}, "leakage": counts or None}},
-    "baseline": metrics}."""
+def collect(configs: list[str], explore_dir: Path, metrics_dir: Path, paraphrase_dir: Path | None = None,
+            models_dir: Path | None = None) -> dict:
+    """{"configs": {config: {"explore": summary, "modes": {mode: metrics}, "leakage": counts or None,
+    "pairs": the paraphrase stage's pair counts, "dpo": the DPO summary}}, "baseline": metrics}."""
     rows = {}
     for c in configs:
         metrics = _load(metrics_dir / f"{c}.json")
         leakage = metrics.pop("leakage", None)
-        rows[c] = {"explore": _load(explore_dir / c / "summary.json"), "modes": metrics, "leakage": leakage}
+        pairs = _load(paraphrase_dir / c / "summary.json").get("pairs") if paraphrase_dir else None
+        dpo = _load(models_dir / c / "dpo" / "summary.json") if models_dir else {}
+        rows[c] = {"explore": _load(explore_dir / c / "summary.json"), "modes": metrics, "leakage": leakage,
+                   "pairs": pairs, "dpo": dpo}
     return {"configs": rows, "baseline": _load(metrics_dir / "baseline.json").get("baseline", {})}
 
 
@@ -84,6 +88,15 @@ def compare(pairs: list[tuple[tuple[str, str], tuple[str, str]]], eval_dir: Path
     return out
 
 
+def adjust(compared: list[dict]) -> list[dict]:
+    """The comparisons with `p_holm`, and `significant` decided on it: the report reads every comparison
+    together, and Holm's adjustment keeps the chance of any false "significant" among them at or below ALPHA."""
+    done = [t for t in compared if t.get("n")]
+    adjusted = dict(zip(map(id, done), holm([t["p"] for t in done])))
+    return [{**t, "p_holm": adjusted[id(t)], "significant": adjusted[id(t)] < ALPHA} if id(t) in adjusted else t
+            for t in compared]
+
+
 def student_name(student: tuple[str, str]) -> str:
     return "baseline" if student == BASELINE else f"{student[0]} {student[1]}"
 
@@ -114,16 +127,17 @@ def comparisons_markdown(compared: list[dict]) -> str:
     done = [t for t in compared if t.get("n")]  # both predictions files there, with items in common
     lines = ["## Paired comparisons (Correct, on the items both students answered)", "",
              "Difference = first minus second, in points, with its 95% interval (Newcombe's score interval "
-             "for paired proportions); p = McNemar's exact test on the items only one of the two got right.", "",
-             "| Comparison | n | Both right | Only first | Only second | Difference [95% CI] | p |",
-             "|---|---|---|---|---|---|---|"]
+             "for paired proportions); p = McNemar's exact test on the items only one of the two got right; "
+             f"p (Holm) = p adjusted for the {len(done)} comparisons of this table, which decides significance.", "",
+             "| Comparison | n | Both right | Only first | Only second | Difference [95% CI] | p | p (Holm) |",
+             "|---|---|---|---|---|---|---|---|"]
     for t in done:
         lines.append(f"| {comparison_label(t['first'], t['second'])} | {t['n']} | {t['both']} | {t['only_a']} | "
-                     f"{t['only_b']} | {_diff(t)} | {_p(t['p'])} |")
+                     f"{t['only_b']} | {_diff(t)} | {_p(t['p'])} | {_p(t['p_holm'])} |")
     lines.append("")
     significant = [t for t in done if t["significant"]]
-    lines.append(f"{len(significant)} of {len(done)} differences are significant at {ALPHA}." if done else
-                 "No comparison could be made.")
+    lines.append(f"{len(significant)} of {len(done)} differences are significant at {ALPHA} after Holm's "
+                 "adjustment." if done else "No comparison could be made.")
     lines.append("")
     for t in done:
         d, (lo, hi) = t["diff"], t["diff_ci"]
@@ -131,7 +145,7 @@ def comparisons_markdown(compared: list[dict]) -> str:
         verdict = "significant" if t["significant"] else "not significant"
         p = _p(t["p"]) if t["p"] < 0.001 else f"= {_p(t['p'])}"
         lines.append(f"- {student_name(t['first'])} {how} {student_name(t['second'])} on the same {t['n']} items "
-                     f"(95% CI {lo:+.1f} to {hi:+.1f}, p {p}): {verdict} at {ALPHA}.")
+                     f"(95% CI {lo:+.1f} to {hi:+.1f}, p {p}, Holm {_p(t['p_holm'])}): {verdict} at {ALPHA}.")
     small = [t for t in done if not t["could_be_significant"]]
     if small:
         m = min_significant_items()
@@ -200,9 +214,62 @@ def exploration_table(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def failures_table(data: dict, compared: list[dict]) -> str:
+    """Learning from failures: each config's preference pairs by kind, what DPO trained, and sft+dpo against
+    finetuned on the same items (from the paired comparisons)."""
+    rows = {name: row for name, row in data["configs"].items() if row.get("pairs") is not None}
+    if not rows:
+        return ""
+    versus = {t["first"][0]: t for t in compared
+              if t.get("n") and t["first"][1] == "sft+dpo" and t["second"] == (t["first"][0], "finetuned")}
+    lines = ["## Learning from failures (DPO on preference pairs)", "",
+             "Pairs: a failed call against the call that worked, within a trial, across trials of the same query, "
+             "or against a call the filter dropped. DPO continues the fine-tuned student on them (the fine-tuned "
+             "student, frozen, is the reference); with no pairs the sft+dpo student is the fine-tuned one.", "",
+             "| Config | Pairs | Within trial | Across trials | After filter | DPO steps | Final margin "
+             "| sft+dpo - finetuned [95% CI] | p (Holm) |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, row in rows.items():
+        pairs, dpo, t = row["pairs"], row.get("dpo") or {}, versus.get(name)
+        steps = "untrained" if dpo.get("untrained") else dpo.get("steps", "–")
+        margin = dpo.get("final_margin")
+        lines.append(f"| {name} | {pairs.get('pairs', 0)} | {pairs.get('within_trial', 0)} | "
+                     f"{pairs.get('across_trials', 0)} | {pairs.get('after_filter', 0)} | {steps} | "
+                     f"{'–' if margin is None else f'{margin:.3f}'} | {_diff(t) if t else '–'} | "
+                     f"{_p(t['p_holm']) if t else '–'} |")
+    tested = list(versus.values())
+    better = [t for t in tested if t["significant"] and t["diff"] > 0]
+    worse = [t for t in tested if t["significant"] and t["diff"] < 0]
+    if tested:
+        verdict = ("DPO on the explorer's failures helped significantly in " + ", ".join(t["first"][0] for t in better)
+                   if better else "DPO on the explorer's failures made no significant difference in any config")
+        verdict += (" and hurt significantly in " + ", ".join(t["first"][0] for t in worse)) if worse else ""
+        lines += ["", verdict + f" (of {len(tested)} configs compared, Holm-adjusted, at {ALPHA})."]
+    return "\n".join(lines) + "\n"
+
+
+def throughput(data: dict) -> str:
+    """Trials explored and test items scored per minute of this run (what the default's budget buys)."""
+    explore = [row["explore"] for row in data["configs"].values() if row["explore"].get("trials")]
+    scored = [m for row in data["configs"].values() for m in row["modes"].values() if m.get("wall_s")]
+    scored += [data["baseline"]] if data["baseline"].get("wall_s") else []
+    lines = []
+    if explore:  # the configs explore at once: the run's wall time is the longest config's
+        trials, minutes = sum(s["trials"] for s in explore), max(s.get("run_wall_s", 0) for s in explore) / 60
+        lines.append(f"Exploration: {trials} trials in {minutes:.1f} min, {trials / minutes:.1f} trials per minute "
+                     f"(every config at once)." if minutes else f"Exploration: {trials} trials.")
+    if scored:
+        items, minutes = sum(m["n"] for m in scored), sum(m["wall_s"] for m in scored) / 60
+        lines.append(f"Evaluation: {items} test items scored in {minutes:.1f} min, {items / minutes:.1f} items per "
+                     "minute (model loading included).")
+    return "## Throughput\n\n" + "\n".join(lines) + "\n" if lines else ""
+
+
 def markdown(data: dict, modes: list[str], compared: list[dict] | None = None) -> str:
-    """The results table, the paired comparisons (`compare`'s output) and the exploration stats."""
-    sections = [results_table(data, modes), comparisons_markdown(compared or []), exploration_table(data)]
+    """The results table, the paired comparisons (`compare`'s output), learning from failures, the exploration
+    stats and the run's throughput."""
+    compared = adjust(compared or [])
+    sections = [results_table(data, modes), comparisons_markdown(compared), failures_table(data, compared),
+                exploration_table(data), throughput(data)]
     return "\n".join(s for s in sections if s)
 
 

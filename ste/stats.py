@@ -118,3 +118,15 @@ def paired_test(a: dict[str, bool], b: dict[str, bool]) -> dict:
         "diff": 100 * (only_a - only_b) / n if n else 0.0, "diff_ci": [100 * lo, 100 * hi], "p": p,
         "significant": p < ALPHA, "could_be_significant": abs(only_a - only_b) >= min_significant_items(),
     }
+
+
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (same order): a family of comparisons read together keeps its
+    chance of any false "significant" at or below alpha. The k-th smallest p is multiplied by m - k + 1,
+    and the adjusted values are made non-decreasing in that order."""
+    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
+    adjusted, running = [0.0] * len(pvalues), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(pvalues) - rank) * pvalues[i]))
+        adjusted[i] = running
+    return adjusted

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Prefect and torch); more configs take the same foreach path, one stage copy each.
 CONFIGS = {"full": {}}
 # What a fine-tuning change may re-run, and what it must not.
-DOWNSTREAM_OF_FINETUNE = ("finetune@", "evaluate@", "continual", "report")
+DOWNSTREAM_OF_FINETUNE = ("finetune@", "dpo@", "evaluate@", "continual", "report")
 UPSTREAM_OF_FINETUNE = ("explore", "filter@", "paraphrase@", "evaluate_baseline")
 
 

@@ -76,18 +76,19 @@ def test_students_are_compared_on_the_same_items_in_numbers_and_words(tmp_path):
     text = write_report.fn(["full", "no_stm"], MODES, PAIRS, **make_outputs(tmp_path))
     table = [line for line in text.splitlines() if line.startswith("| ") and " vs " in line]
     assert table == [
-        "| no_stm vs full (icl) | 10 | 1 | 0 | 0 | +0.0 [-27.8, +27.8] | 1.000 |",
-        "| no_stm vs full (finetuned) | 10 | 4 | 1 | 2 | -10.0 [-41.3, +24.8] | 1.000 |",
-        "| full icl vs baseline | 10 | 0 | 1 | 0 | +10.0 [-18.9, +40.4] | 1.000 |",
-        "| full finetuned vs baseline | 10 | 0 | 6 | 0 | +60.0 [+20.1, +83.2] | 0.031 |",
-        "| full: finetuned vs icl | 10 | 1 | 5 | 0 | +50.0 [+8.2, +74.6] | 0.062 |",
-        "| no_stm: finetuned vs icl | 10 | 1 | 4 | 0 | +40.0 [-0.2, +67.6] | 0.125 |",
+        "| no_stm vs full (icl) | 10 | 1 | 0 | 0 | +0.0 [-27.8, +27.8] | 1.000 | 1.000 |",
+        "| no_stm vs full (finetuned) | 10 | 4 | 1 | 2 | -10.0 [-41.3, +24.8] | 1.000 | 1.000 |",
+        "| full icl vs baseline | 10 | 0 | 1 | 0 | +10.0 [-18.9, +40.4] | 1.000 | 1.000 |",
+        "| full finetuned vs baseline | 10 | 0 | 6 | 0 | +60.0 [+20.1, +83.2] | 0.031 | 0.188 |",
+        "| full: finetuned vs icl | 10 | 1 | 5 | 0 | +50.0 [+8.2, +74.6] | 0.062 | 0.312 |",
+        "| no_stm: finetuned vs icl | 10 | 1 | 4 | 0 | +40.0 [-0.2, +67.6] | 0.125 | 0.500 |",
     ]
-    assert "1 of 6 differences are significant at 0.05." in text
+    # p = 0.031 alone would pass 0.05, but not once adjusted for the six comparisons read together.
+    assert "0 of 6 differences are significant at 0.05 after Holm's adjustment." in text
     assert ("- full finetuned is 60.0 points above baseline on the same 10 items (95% CI +20.1 to +83.2, "
-            "p = 0.031): significant at 0.05.") in text
+            "p = 0.031, Holm 0.188): not significant at 0.05.") in text
     assert ("- no_stm finetuned is 10.0 points below full finetuned on the same 10 items (95% CI -41.3 to +24.8, "
-            "p = 1.000): not significant at 0.05.") in text
+            "p = 1.000, Holm 1.000): not significant at 0.05.") in text
     assert "**Warning:** 5 of these differences are smaller than 6 items" in text and "60.0 points on 10 items" in text
 
 
@@ -132,7 +133,7 @@ def test_students_without_items_in_common_are_not_compared(tmp_path):
     baseline = Path(paths["eval_dir"]) / "baseline" / "baseline" / "predictions.jsonl"
     baseline.write_text(baseline.read_text().replace('"q', '"dev-q'))  # scored on other items
     text = write_report.fn(["full", "no_stm"], MODES, PAIRS, **paths)
-    assert "| full finetuned vs baseline |" not in text and "0 of 4 differences are significant at 0.05." in text
+    assert "| full finetuned vs baseline |" not in text and "0 of 4 differences are significant at 0.05 after Holm's adjustment." in text
     assert "Not compared, no test item in common: full icl vs baseline, full finetuned vs baseline." in text
 
 

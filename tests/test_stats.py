@@ -62,3 +62,11 @@ def test_paired_test_significant_difference():
     assert t["diff"] == 70.0 and t["p"] == pytest.approx(2 / 2**7) and t["significant"]
     assert t["could_be_significant"] and 0 < t["diff_ci"][0] < 70 < t["diff_ci"][1] <= 100
     assert paired_test({}, {})["n"] == 0
+
+
+def test_holm_adjusts_a_family_of_p_values():
+    from ste.stats import holm
+
+    assert holm([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    assert holm([]) == [] and holm([0.2]) == [0.2]
+    assert holm([0.5, 0.5]) == [1.0, 1.0]
