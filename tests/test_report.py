@@ -169,3 +169,24 @@ def test_report_flow_publishes_the_report_as_a_markdown_artifact(prefect_env, tm
     artifacts = flow_artifacts(state.state_details.flow_run_id)
     assert [(a.key, a.type) for a in artifacts] == [("ablation-report", "markdown")]
     assert artifacts[0].data == text and "| full finetuned vs baseline | 10 | 0 | 6 | 0 |" in text
+
+
+def test_learning_from_failures_and_throughput_sections():
+    from ste.report import adjust, failures_table, throughput
+
+    data = {"baseline": {"n": 80, "wall_s": 60.0}, "configs": {
+        "full": {"explore": {"trials": 48, "run_wall_s": 240.0},
+                 "modes": {"finetuned": {"n": 80, "wall_s": 30.0}, "sft+dpo": {"n": 80, "wall_s": 30.0}},
+                 "pairs": {"pairs": 7, "within_trial": 2, "across_trials": 4, "after_filter": 1},
+                 "dpo": {"steps": 4, "final_margin": 0.8125}},
+        "no_stm": {"explore": {"trials": 48, "run_wall_s": 240.0}, "modes": {},
+                   "pairs": {"pairs": 0}, "dpo": {"untrained": "no preference pairs", "steps": 0}}}}
+    compared = adjust([{"first": ("full", "sft+dpo"), "second": ("full", "finetuned"), "n": 80, "diff": 5.0,
+                        "diff_ci": [-2.0, 12.0], "p": 0.2}])
+    text = failures_table(data, compared)
+    assert "| full | 7 | 2 | 4 | 1 | 4 | 0.812 | +5.0 [-2.0, +12.0] | 0.200 |" in text
+    assert "| no_stm | 0 | 0 | 0 | 0 | untrained | – | – | – |" in text
+    assert "made no significant difference in any config (of 1 configs compared" in text
+    rates = throughput(data)
+    assert "96 trials in 4.0 min, 24.0 trials per minute" in rates
+    assert "240 test items scored in 2.0 min, 120.0 items per minute" in rates
