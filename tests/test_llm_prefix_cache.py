@@ -85,3 +85,25 @@ def test_a_longer_sequence_replaces_its_prefix_and_the_cap_evicts_the_oldest():
     assert cache.lookup([5, 6, 7, 8, 0])[0] == 0 and cache.lookup([1, 2, 3, 4, 0])[0] == 4
     cache.store(list(range(20)), kv(20))  # longer than the cap: not kept
     assert cache.tokens == 7
+
+
+def test_rows_of_very_different_new_lengths_are_prefilled_one_by_one_with_the_same_replies(varied_dir, monkeypatch):
+    """A long uncached conversation beside short cached ones: each row is computed alone (no padding to the
+    longest), stacked for decoding, and the replies are what a batched or a one-by-one run gives."""
+    cached = LocalChatModel(varied_dir)
+    short = [conversation(f"Question {i}?") for i in range(3)]
+    for c in short:
+        cached.chat(c, GREEDY)
+    batch = [conversation("A long question, never seen: " + "the weather in Lima, " * 20)] + [
+        c + [{"role": "assistant", "content": "ok"}, {"role": "user", "content": "more"}] for c in short]
+    rows, original = [], LocalChatModel._prefill_rows
+
+    def spy(self, *args):
+        rows.append(len(args[0]))
+        return original(self, *args)
+
+    monkeypatch.setattr(LocalChatModel, "_prefill_rows", spy)
+    together = [c.text for c in cached.chat_many(batch, GREEDY)]
+    assert rows, "the per-row prefill did not run"
+    alone = LocalChatModel(varied_dir, prefix_cache_tokens=0)
+    assert together == [alone.chat(c, GREEDY).text for c in batch]

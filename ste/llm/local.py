@@ -25,6 +25,7 @@ from ste.llm.prefix_cache import PrefixCache, batch_states, common_prefix, row_s
 
 COLLECT_S = 0.02  # how long the batcher waits for one more request before it starts a batch
 SEED_MIN_TOKENS = 32  # a batch's shared prefix is computed once when at least this much is not cached yet
+PAD_WASTE = 2.0  # rows are prefilled one by one when a batched prefill would compute this many times their tokens
 
 
 @dataclass
@@ -176,11 +177,41 @@ class LocalChatModel(ChatModel):
                               use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
 
     def _prefill(self, prompts: list[list[int]]):
-        """Forward the prompts, each reusing its longest cached prefix: (cache, mask, last positions, logits)."""
+        """Forward the prompts, each reusing its longest cached prefix: (cache, mask, last positions, logits).
+
+        Rows are padded to the longest new part and the longest reused part, so when their lengths differ a lot
+        (one conversation not cached, the others one turn longer than cached) most of a batched forward would be
+        padding: then each row is computed alone and their states are stacked for decoding.
+        """
+        reused = [self.prefix_cache.lookup(p) for p in prompts]
+        new = [len(p) - n for p, (n, _) in zip(prompts, reused)]
+        if len(prompts) > 1 and len(prompts) * max(new) > PAD_WASTE * sum(new):
+            return self._prefill_rows(prompts, reused)
+        return self._prefill_batch(prompts, reused)
+
+    def _prefill_rows(self, prompts: list[list[int]], reused: list):
+        """`_prefill`, one row at a time: each row's whole prompt states, stacked left-padded."""
         import torch
         from transformers import DynamicCache
 
-        reused = [self.prefix_cache.lookup(p) for p in prompts]
+        states, logits = [], []
+        for prompt, hit in zip(prompts, reused):
+            cache, mask, _, row_logits = self._prefill_batch([prompt], [hit])
+            states.append(row_states(cache, 0, mask[0].bool()))
+            logits.append(row_logits)
+        lengths = [len(p) for p in prompts]
+        width = max(lengths)
+        mask = torch.tensor([[0] * (width - n) + [1] * n for n in lengths])
+        cache = DynamicCache(config=self.model.config)
+        for layer, (keys, values) in enumerate(batch_states(states)):
+            cache.update(keys, values, layer)
+        return cache, mask, torch.tensor([[n - 1] for n in lengths]), torch.cat(logits)
+
+    def _prefill_batch(self, prompts: list[list[int]], reused: list):
+        """`_prefill` in one forward: rows left-padded to the longest reused and the longest new part."""
+        import torch
+        from transformers import DynamicCache
+
         lengths = [n for n, _ in reused]
         suffixes = [p[n:] for p, n in zip(prompts, lengths)]
         past, width = max(lengths), max(len(s) for s in suffixes)
