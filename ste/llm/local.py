@@ -185,7 +185,9 @@ class LocalChatModel(ChatModel):
         """
         reused = [self.prefix_cache.lookup(p) for p in prompts]
         new = [len(p) - n for p, (n, _) in zip(prompts, reused)]
-        if len(prompts) > 1 and len(prompts) * max(new) > PAD_WASTE * sum(new):
+        batched = len(prompts) * max(new)  # new tokens computed, and positions attended, when padded
+        attended = len(prompts) * (max(n for n, _ in reused) + max(new))
+        if len(prompts) > 1 and (batched > PAD_WASTE * sum(new) or attended > PAD_WASTE * sum(map(len, prompts))):
             return self._prefill_rows(prompts, reused)
         return self._prefill_batch(prompts, reused)
 
