@@ -216,6 +216,17 @@ def test_call_first_executes_the_call_before_asking_for_the_question(tmp_path):
     assert t.imagination["mode"] == "call_first" and t.turns[-1].final_answer == "done"
 
 
+def test_call_first_questions_keep_the_episode_context_as_a_prefix_of_the_act_steps(tmp_path):
+    """The worked examples sit after short-term memory: question and act prompts of a trial share the context."""
+    _, model, _ = run(tmp_path, apis=["define_word"], imagination="call_first", trials_per_episode=2)
+    questions = [m for m, d in model.requests if d.stop == IMAGINE_STOP]
+    acts = [m for m, d in model.requests if d.stop == ACT_STOP]
+    second, last_act = questions[-1], acts[-1]
+    context = len(second) - len(question_examples()) - 1  # system + the first trial, replayed
+    assert context > 1 and second[context:-1] == list(question_examples())
+    assert last_act[:context] == second[:context]
+
+
 def test_call_first_varies_argument_sources_deterministically(tmp_path):
     trials, model, _ = run(tmp_path, imagination="call_first", episodes=2, trials_per_episode=3)
     sources = [t.imagination["seed_call"]["source"] for t in trials]

@@ -160,7 +160,9 @@ class _TrialRun:
                         "observation": result.observation}
             msg = P.question_message(self.api, call["arguments"], extras=self.extras(rejected, True))
             literals = tuple(value_literals(call["arguments"])) if self.s.values_in_query else ()
-            messages = self.base[:1] + list(P.question_examples()) + self.base[1:] + [msg]
+            # The worked examples come after the episode's context (short-term memory), not before it: the
+            # context then stays a prefix that this trial's act steps share, so a local model reuses its states.
+            messages = self.base + list(P.question_examples()) + [msg]
             c = await self.chat(messages, f"question/{k}", "question", IMAGINE_STOP, literals=literals)
             query = clean_query(c.text)
             reason = self.check(query, call["arguments"])
