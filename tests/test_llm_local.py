@@ -187,3 +187,17 @@ def test_column_major_weights_keep_the_logits(tiny):
     ids = torch.tensor([tiny._encode(PROMPTS[2])])
     with torch.inference_mode():
         assert torch.allclose(tiny.model(input_ids=ids).logits, plain(input_ids=ids).logits, atol=1e-5)
+
+
+def test_compiled_constraints_are_kept_for_the_most_recent_regexes_only(tokenizer_dir):
+    """Each call-first trial compiles its own question regex (~60 MB with a real vocabulary): keep a bounded few."""
+    from transformers import AutoTokenizer
+
+    from ste.llm.constraints import RegexCompiler, question_regex
+
+    compiler = RegexCompiler(AutoTokenizer.from_pretrained(tokenizer_dir), 49152, keep=2)
+    first = compiler(question_regex(["Lima"]))
+    compiler(question_regex(["Quito"]))
+    assert compiler(question_regex(["Lima"])) is first  # used again: kept, now the most recent
+    compiler(question_regex(["Bogota"]))
+    assert list(compiler._compiled) == [question_regex(["Lima"]), question_regex(["Bogota"])]

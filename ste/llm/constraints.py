@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 
 _REGEX_META = set("\\.+*?()|[]{}^$#&-~")
 
@@ -131,24 +132,31 @@ class CompiledRegex:
 
 
 class RegexCompiler:
-    """Compiles constraint regexes over one tokenizer's vocabulary, each regex once (thread-safe)."""
+    """Compiles constraint regexes over one tokenizer's vocabulary (thread-safe), keeping the `keep` most recently
+    used: a compiled question regex holds ~60 MB, and each call-first trial has its own (its call's values)."""
 
-    def __init__(self, tokenizer, vocab_size: int):
+    def __init__(self, tokenizer, vocab_size: int, keep: int = 32):
         self.eos = tokenizer.eos_token_id
         self.vocab_size = vocab_size
+        self.keep = keep
         self._vocabulary = outlines_vocabulary(tokenizer)
-        self._compiled: dict[str, CompiledRegex] = {}
+        self._compiled: OrderedDict[str, CompiledRegex] = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(self, regex: str) -> CompiledRegex:
         """The compiled `regex`; raises ValueError when it cannot be compiled."""
         with self._lock:
-            if regex not in self._compiled:
-                try:
-                    self._compiled[regex] = CompiledRegex(regex, self._vocabulary, self.eos, self.vocab_size)
-                except (ValueError, RuntimeError) as e:  # outlines_core's regex and DFA errors
-                    raise ValueError(f"constraint regex cannot be compiled ({e}): {regex[:200]!r}") from e
-            return self._compiled[regex]
+            if regex in self._compiled:
+                self._compiled.move_to_end(regex)
+                return self._compiled[regex]
+            try:
+                compiled = CompiledRegex(regex, self._vocabulary, self.eos, self.vocab_size)
+            except (ValueError, RuntimeError) as e:  # outlines_core's regex and DFA errors
+                raise ValueError(f"constraint regex cannot be compiled ({e}): {regex[:200]!r}") from e
+            self._compiled[regex] = compiled
+            while len(self._compiled) > self.keep:  # a row still decoding keeps its own reference
+                self._compiled.popitem(last=False)
+            return compiled
 
 
 def outlines_vocabulary(tokenizer):
