@@ -135,7 +135,7 @@ class RegexCompiler:
     """Compiles constraint regexes over one tokenizer's vocabulary (thread-safe), keeping the `keep` most recently
     used: a compiled question regex holds ~60 MB, and each call-first trial has its own (its call's values)."""
 
-    def __init__(self, tokenizer, vocab_size: int, keep: int = 32):
+    def __init__(self, tokenizer, vocab_size: int, keep: int = 16):
         self.eos = tokenizer.eos_token_id
         self.vocab_size = vocab_size
         self.keep = keep
