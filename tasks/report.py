@@ -18,7 +18,7 @@ LOSS_COLUMNS = ["config", "step", "loss"]
 @stage_task(retries=0)
 def write_report(configs: list[str], modes: list[str], mode_pairs: list[tuple[str, str]], explore_dir: str,
                  metrics_dir: str, continual_dir: str, eval_dir: str, out_dir: str, plots_dir: str,
-                 models_dir: str = "models", paraphrase_dir: str = "data/paraphrase") -> str:
+                 models_dir: str, paraphrase_dir: str) -> str:
     """Write ablation.md and ablation.png under out_dir; correct.csv, continual.csv and loss.csv under plots_dir."""
     data = collect(configs, Path(explore_dir), Path(metrics_dir), Path(paraphrase_dir), Path(models_dir))
     compared = compare(comparison_pairs(configs, modes, mode_pairs), Path(eval_dir))

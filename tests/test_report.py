@@ -50,7 +50,8 @@ def make_outputs(root: Path, *, predictions: bool = True, extras: bool = True) -
         "final_total": 75.0, "skipped_batches": [1], "unbatched_apis": []})
     return {"explore_dir": str(root / "explore"), "metrics_dir": str(root / "metrics"),
             "continual_dir": str(continual), "eval_dir": str(root / "eval"), "out_dir": str(root / "reports"),
-            "plots_dir": str(root / "reports" / "plots")}
+            "plots_dir": str(root / "reports" / "plots"), "models_dir": str(root / "models"),
+            "paraphrase_dir": str(root / "paraphrase")}
 
 
 def rows(path: str | Path) -> list[dict]:
@@ -111,7 +112,7 @@ def test_loss_curves_of_every_config_in_one_tidy_file(tmp_path):
         (tmp_path / "models" / config).mkdir(parents=True)
         (tmp_path / "models" / config / "loss.csv").write_text(
             "step,epoch,loss\n" + "".join(f"{i + 1},0.5,{v}\n" for i, v in enumerate(losses)))
-    write_report.fn(["full", "no_stm", "no_ltm"], MODES, PAIRS, **paths, models_dir=str(tmp_path / "models"))
+    write_report.fn(["full", "no_stm", "no_ltm"], MODES, PAIRS, **paths)
     assert rows(Path(paths["plots_dir"]) / "loss.csv") == [  # no_ltm trained nothing: no line
         {"config": "full", "step": "1", "loss": "2.0"}, {"config": "full", "step": "2", "loss": "1.5"},
         {"config": "no_stm", "step": "1", "loss": "2.1"}]
