@@ -10,3 +10,15 @@ def test_readme_lists_the_current_toolbox():
     table = subprocess.run([sys.executable, "-m", "scripts.toolbox_table"], cwd=ROOT, capture_output=True,
                            text=True, check=True).stdout
     assert table.strip() and table.strip() in (ROOT / "README.md").read_text()
+
+
+def test_readme_results_are_the_committed_outputs():
+    """The results block is generated from metrics/ and reports/ (python -m scripts.readme_results --write)."""
+    from scripts.readme_results import BEGIN, END, results_block
+
+    text = (ROOT / "README.md").read_text()
+    assert text[text.index(BEGIN) + len(BEGIN):text.index(END)].strip() == results_block().strip()
+
+
+def test_readme_never_points_outside_the_repository():
+    assert "../shared" not in (ROOT / "README.md").read_text()
