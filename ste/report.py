@@ -62,6 +62,15 @@ def comparison_pairs(configs: list[str], modes: list[str], mode_pairs: list[tupl
     return pairs
 
 
+def without_untrained_dpo(pairs: list[tuple[tuple[str, str], tuple[str, str]]], data: dict) -> list:
+    """Drop the comparisons of an sft+dpo student whose DPO did not train: it is its fine-tuned student, so they
+    repeat other comparisons and would only inflate the Holm family."""
+    def untrained(student: tuple[str, str]) -> bool:
+        config, mode = student
+        return mode == "sft+dpo" and bool((data["configs"].get(config, {}).get("dpo") or {}).get("untrained"))
+    return [(a, b) for a, b in pairs if not (untrained(a) or untrained(b))]
+
+
 def predictions_path(eval_dir: Path, config: str, mode: str) -> Path:
     return eval_dir / config / mode / "predictions.jsonl"
 
@@ -237,6 +246,9 @@ def failures_table(data: dict, compared: list[dict]) -> str:
                      f"{'–' if margin is None else f'{margin:.3f}'} | {_diff(t) if t else '–'} | "
                      f"{_p(t['p_holm']) if t else '–'} |")
     tested = list(versus.values())
+    if not tested and all((row.get("dpo") or {}).get("untrained") for row in rows.values()):
+        lines += ["", "No config produced a preference pair, so DPO trained in none and each sft+dpo student is its "
+                  "fine-tuned student: this run says nothing about learning from failures."]
     better = [t for t in tested if t["significant"] and t["diff"] > 0]
     worse = [t for t in tested if t["significant"] and t["diff"] < 0]
     if tested:

@@ -8,7 +8,8 @@ from pathlib import Path
 from tasks.common import stage_task
 from ste.continual_report import continual_rows, continual_section
 from ste.io import atomic_write_text
-from ste.report import chart, collect, compare, comparison_pairs, correct_rows, markdown
+from ste.report import (chart, collect, compare, comparison_pairs, correct_rows, markdown,
+                        without_untrained_dpo)
 
 CORRECT_COLUMNS = ["config", "mode", "label", "correct", "lo", "hi"]
 CONTINUAL_COLUMNS = ["setting", "round", "batch", "label", "correct", "lo", "hi"]
@@ -21,7 +22,7 @@ def write_report(configs: list[str], modes: list[str], mode_pairs: list[tuple[st
                  models_dir: str, paraphrase_dir: str) -> str:
     """Write ablation.md and ablation.png under out_dir; correct.csv, continual.csv and loss.csv under plots_dir."""
     data = collect(configs, Path(explore_dir), Path(metrics_dir), Path(paraphrase_dir), Path(models_dir))
-    compared = compare(comparison_pairs(configs, modes, mode_pairs), Path(eval_dir))
+    compared = compare(without_untrained_dpo(comparison_pairs(configs, modes, mode_pairs), data), Path(eval_dir))
     text = "# STE ablation report\n\n" + markdown(data, modes, compared) + continual_section(Path(continual_dir))
     atomic_write_text(Path(out_dir) / "ablation.md", text)
     chart(data, modes, Path(out_dir) / "ablation.png")

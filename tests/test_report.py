@@ -191,3 +191,16 @@ def test_learning_from_failures_and_throughput_sections():
     rates = throughput(data)
     assert "96 trials in 4.0 min, 24.0 trials per minute" in rates
     assert "240 test items scored in 2.0 min, 120.0 items per minute" in rates
+
+
+def test_an_untrained_dpo_student_is_neither_compared_nor_called_a_result():
+    from ste.report import failures_table, without_untrained_dpo
+
+    data = {"baseline": {}, "configs": {
+        "full": {"modes": {}, "pairs": {"pairs": 3}, "dpo": {"steps": 2}},
+        "no_stm": {"modes": {}, "pairs": {"pairs": 0}, "dpo": {"untrained": "no preference pairs"}}}}
+    pairs = comparison_pairs(["full", "no_stm"], ["finetuned", "sft+dpo"], [("sft+dpo", "finetuned")])
+    assert without_untrained_dpo(pairs, data) == [
+        (("no_stm", "finetuned"), ("full", "finetuned")), (("full", "sft+dpo"), ("full", "finetuned"))]
+    data["configs"]["full"]["dpo"] = {"untrained": "no preference pairs"}
+    assert "this run says nothing about learning from failures" in failures_table(data, [])
