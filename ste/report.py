@@ -62,12 +62,16 @@ def comparison_pairs(configs: list[str], modes: list[str], mode_pairs: list[tupl
     return pairs
 
 
+def dpo_untrained(row: dict) -> bool:
+    """Whether a config's DPO stage wrote an untrained result (its sft+dpo student is then its SFT student)."""
+    return bool((row.get("dpo") or {}).get("untrained"))
+
+
 def without_untrained_dpo(pairs: list[tuple[tuple[str, str], tuple[str, str]]], data: dict) -> list:
     """Drop the comparisons of an sft+dpo student whose DPO did not train: it is its fine-tuned student, so they
     repeat other comparisons and would only inflate the Holm family."""
     def untrained(student: tuple[str, str]) -> bool:
-        config, mode = student
-        return mode == "sft+dpo" and bool((data["configs"].get(config, {}).get("dpo") or {}).get("untrained"))
+        return student[1] == "sft+dpo" and dpo_untrained(data["configs"].get(student[0], {}))
     return [(a, b) for a, b in pairs if not (untrained(a) or untrained(b))]
 
 
@@ -239,14 +243,14 @@ def failures_table(data: dict, compared: list[dict]) -> str:
              "| sft+dpo - finetuned [95% CI] | p (Holm) |", "|---|---|---|---|---|---|---|---|---|"]
     for name, row in rows.items():
         pairs, dpo, t = row["pairs"], row.get("dpo") or {}, versus.get(name)
-        steps = "untrained" if dpo.get("untrained") else dpo.get("steps", "–")
+        steps = "untrained" if dpo_untrained(row) else dpo.get("steps", "–")
         margin = dpo.get("final_margin")
         lines.append(f"| {name} | {pairs.get('pairs', 0)} | {pairs.get('within_trial', 0)} | "
                      f"{pairs.get('across_trials', 0)} | {pairs.get('after_filter', 0)} | {steps} | "
                      f"{'–' if margin is None else f'{margin:.3f}'} | {_diff(t) if t else '–'} | "
                      f"{_p(t['p_holm']) if t else '–'} |")
     tested = list(versus.values())
-    if not tested and all((row.get("dpo") or {}).get("untrained") for row in rows.values()):
+    if all(dpo_untrained(row) for row in rows.values()):
         lines += ["", "No config produced a preference pair, so DPO trained in none and each sft+dpo student is its "
                   "fine-tuned student: this run says nothing about learning from failures."]
     better = [t for t in tested if t["significant"] and t["diff"] > 0]
