@@ -1,9 +1,10 @@
-"""python -m flows.dpo --config full --pairs data/paraphrase/full/pairs.jsonl --adapter models/full/adapter \
-    --out models/full/dpo
+"""python -m flows.dpo --config full --pairs data/paraphrase/full/pairs.jsonl \
+    --examples data/paraphrase/full/examples.jsonl --adapter models/full/adapter --out models/full/dpo
 
-The DPO stage as a Prefect flow: the fine-tuned student learns from the explorer's failures too. It continues
-the SFT adapter against the SFT student, frozen, on the config's preference pairs; with no pairs (or DPO
-switched off) it writes a marked untrained adapter, and the sft+dpo student is the SFT student.
+The DPO stage as a Prefect flow: the fine-tuned student learns from failures too, the explorer's (the config's
+preference pairs) and its own (replies sampled on its training queries that fail when run, ste/onpolicy.py). It
+continues the SFT adapter against the SFT student, frozen; with no pairs (or DPO switched off) it writes a
+marked untrained adapter, and the sft+dpo student is the SFT student.
 """
 from __future__ import annotations
 
@@ -15,22 +16,23 @@ from tasks.artifacts import publish_summary
 
 
 @flow(name="dpo")
-def dpo_flow(config: str, pairs: str, adapter: str, out: str, params_path: str = "params.yaml") -> dict:
-    """Continue one config's SFT adapter with DPO on its preference pairs."""
+def dpo_flow(config: str, pairs: str, examples: str, adapter: str, out: str, params_path: str = "params.yaml") -> dict:
+    """Continue one config's SFT adapter with DPO on its preference pairs and its own failures."""
     from tasks.dpo import dpo_stage  # torch: imported once run_cli has set the process environment
 
-    return publish_summary(dpo_stage(load_params(params_path), config, adapter, pairs, out), "dpo", config)
+    return publish_summary(dpo_stage(load_params(params_path), config, adapter, pairs, examples, out), "dpo", config)
 
 
 def main() -> None:
     parser = stage_parser(__doc__)
     parser.add_argument("--config", required=True, help="the exploration config (names the checkpoints)")
-    parser.add_argument("--pairs", required=True)
+    parser.add_argument("--pairs", required=True, help="the exploration pairs (the paraphrase stage's pairs.jsonl)")
+    parser.add_argument("--examples", required=True, help="the examples SFT trained on (examples.jsonl)")
     parser.add_argument("--adapter", required=True, help="the SFT adapter folder (the finetune stage's adapter/)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     load_params(args.params)
-    dpo_flow(args.config, args.pairs, args.adapter, args.out, args.params)
+    dpo_flow(args.config, args.pairs, args.examples, args.adapter, args.out, args.params)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ def pipeline_flow(configs: list[str] | None = None, params_path: str = "params.y
                         params_path=params_path, trials=f"data/explore/{c}/trials.jsonl",
                         verdicts=f"data/filter/{c}/verdicts.jsonl")
         finetune_flow(config=c, data=f"data/paraphrase/{c}/sft.jsonl", out=f"models/{c}", params_path=params_path)
-        dpo_flow(config=c, pairs=f"data/paraphrase/{c}/pairs.jsonl", adapter=f"models/{c}/adapter",
-                 out=f"models/{c}/dpo", params_path=params_path)
+        dpo_flow(config=c, pairs=f"data/paraphrase/{c}/pairs.jsonl", examples=f"data/paraphrase/{c}/examples.jsonl",
+                 adapter=f"models/{c}/adapter", out=f"models/{c}/dpo", params_path=params_path)
         evaluate_flow(modes=["icl", "finetuned", "sft+dpo"], out=f"data/eval/{c}", metrics=f"metrics/{c}.json",
                       config=c, demos=f"data/paraphrase/{c}/demos.jsonl", adapter=f"models/{c}/adapter",
                       dpo_adapter=f"models/{c}/dpo/adapter", params_path=params_path)

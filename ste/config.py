@@ -250,6 +250,10 @@ class DPOSection(Strict):
     checkpoint_every: int = Field(50, ge=1)  # optimizer steps between resumable checkpoints
     processes: int = Field(1, ge=1)  # as finetune.processes: the global batch is batch_size x grad_accum x processes
     mixed_precision: Literal["no", "bf16"] = "no"  # as finetune.mixed_precision
+    # On-policy pairs (ste/onpolicy.py): replies sampled from the SFT student per training query, each run; a failed
+    # one is "rejected" against the example's call. 0: the pairs from exploration only.
+    on_policy_samples: int = Field(2, ge=0)
+    on_policy_temperature: float = Field(0.8, gt=0)
 
 
 class OrchestrationSection(Strict):

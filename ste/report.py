@@ -236,17 +236,22 @@ def failures_table(data: dict, compared: list[dict]) -> str:
     versus = {t["first"][0]: t for t in compared
               if t.get("n") and t["first"][1] == "sft+dpo" and t["second"] == (t["first"][0], "finetuned")}
     lines = ["## Learning from failures (DPO on preference pairs)", "",
-             "Pairs: a failed call against the call that worked, within a trial, across trials of the same query, "
-             "or against a call the filter dropped. DPO continues the fine-tuned student on them (the fine-tuned "
-             "student, frozen, is the reference); with no pairs the sft+dpo student is the fine-tuned one.", "",
-             "| Config | Pairs | Within trial | Across trials | After filter | DPO steps | Final margin "
-             "| sft+dpo - finetuned [95% CI] | p (Holm) |", "|---|---|---|---|---|---|---|---|---|"]
+             "Pairs: a failed call against the call that worked. The explorer's: within a trial, across trials of "
+             "the same query, or against a call the filter dropped. The student's own: replies sampled from the "
+             "fine-tuned student on its training queries that failed when run (ste/onpolicy.py). DPO continues the "
+             "fine-tuned student on them (the fine-tuned student, frozen, is the reference); with no pairs the "
+             "sft+dpo student is the fine-tuned one.", "",
+             "| Config | Pairs | Within trial | Across trials | After filter | Student's own (failed samples) "
+             "| DPO steps | Final margin | sft+dpo - finetuned [95% CI] | p (Holm) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, row in rows.items():
         pairs, dpo, t = row["pairs"], row.get("dpo") or {}, versus.get(name)
+        own = dpo.get("on_policy") or {}
         steps = "untrained" if dpo_untrained(row) else dpo.get("steps", "–")
         margin = dpo.get("final_margin")
-        lines.append(f"| {name} | {pairs.get('pairs', 0)} | {pairs.get('within_trial', 0)} | "
-                     f"{pairs.get('across_trials', 0)} | {pairs.get('after_filter', 0)} | {steps} | "
+        lines.append(f"| {name} | {pairs.get('pairs', 0) + own.get('pairs', 0)} | {pairs.get('within_trial', 0)} | "
+                     f"{pairs.get('across_trials', 0)} | {pairs.get('after_filter', 0)} | "
+                     f"{own.get('pairs', 0)} ({own.get('failed', 0)}/{own.get('samples', 0)}) | {steps} | "
                      f"{'–' if margin is None else f'{margin:.3f}'} | {_diff(t) if t else '–'} | "
                      f"{_p(t['p_holm']) if t else '–'} |")
     tested = list(versus.values())
@@ -256,8 +261,8 @@ def failures_table(data: dict, compared: list[dict]) -> str:
     better = [t for t in tested if t["significant"] and t["diff"] > 0]
     worse = [t for t in tested if t["significant"] and t["diff"] < 0]
     if tested:
-        verdict = ("DPO on the explorer's failures helped significantly in " + ", ".join(t["first"][0] for t in better)
-                   if better else "DPO on the explorer's failures made no significant difference in any config")
+        verdict = ("DPO on failures helped significantly in " + ", ".join(t["first"][0] for t in better)
+                   if better else "DPO on failures made no significant difference in any config")
         verdict += (" and hurt significantly in " + ", ".join(t["first"][0] for t in worse)) if worse else ""
         lines += ["", verdict + f" (of {len(tested)} configs compared, Holm-adjusted, at {ALPHA})."]
     return "\n".join(lines) + "\n"

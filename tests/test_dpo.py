@@ -199,20 +199,51 @@ def test_bad_pairs_and_a_full_model_are_refused(tiny_model_dir, sft_adapter, tmp
         train_dpo(tiny_model_dir, sft_adapter, PAIRS, settings(max_length=32), tmp_path / "o", tmp_path / "c")
 
 
+def stage_params(tiny_model_dir, tmp_path, **dpo):
+    return parse_params({"llm": {"cache": False, "models_dir": str(tmp_path / "models"),
+                                 "roles": {"student": {"backend": "local", "model": str(tiny_model_dir)}}},
+                         "explore": {"defaults": {"apis": ["convert_units", "day_of_week"]}},
+                         "evaluate": {"max_new_tokens": 12}, "dpo": {"max_length": 1024, **dpo}})
+
+
 def test_no_pairs_gives_a_marked_untrained_adapter(tiny_model_dir, sft_adapter, tmp_path):
     from ste.finetune import UNTRAINED
     from tasks.dpo import dpo_stage
 
-    params = parse_params({"llm": {"cache": False, "roles": {"student": {"backend": "local",
-                                                                          "model": str(tiny_model_dir)}}}})
+    params = stage_params(tiny_model_dir, tmp_path, on_policy_samples=0)
     empty = tmp_path / "pairs.jsonl"
     write_jsonl(empty, [])
-    summary = dpo_stage.fn(params, "full", str(sft_adapter), str(empty), str(tmp_path / "out"))
+    summary = dpo_stage.fn(params, "full", str(sft_adapter), str(empty), str(empty), str(tmp_path / "out"))
     assert "no preference pairs" in summary["untrained"] and summary["steps"] == 0
+    assert summary["on_policy"] is None and summary["exploration_pairs"] == 0
     assert (tmp_path / "out" / "adapter" / UNTRAINED).exists()
     assert (tmp_path / "out" / "loss.csv").read_text() == "step,loss\n"
     off = params.model_copy(update={"dpo": DPOSection(enabled=False)})
-    assert "dpo.enabled is false" in dpo_stage.fn(off, "full", str(sft_adapter), str(empty), str(tmp_path / "o2"))["untrained"]
+    assert "dpo.enabled is false" in dpo_stage.fn(off, "full", str(sft_adapter), str(empty), str(empty),
+                                                  str(tmp_path / "o2"))["untrained"]
+
+
+def test_the_students_own_failed_replies_train_dpo(tiny_model_dir, sft_adapter, tmp_path):
+    """The real path: the SFT student (tiny, random: every reply fails) is sampled, its replies run, DPO trains."""
+    from ste.io import read_jsonl
+    from ste.schemas import Example
+    from tasks.dpo import dpo_stage
+
+    examples = [Example(id="t1", api="convert_units", query="How many km are 3 miles?",
+                        arguments={"value": 3, "from_unit": "mile", "to_unit": "km"}),
+                Example(id="t2", api="day_of_week", query="Which weekday was 2001-02-03?", arguments={"date": "2001-02-03"})]
+    write_jsonl(tmp_path / "examples.jsonl", [e.model_dump() for e in examples])
+    write_jsonl(tmp_path / "pairs.jsonl", [])
+    params = stage_params(tiny_model_dir, tmp_path, on_policy_samples=2, epochs=1, batch_size=2, lr=1e-2)
+    summary = dpo_stage.fn(params, "full", str(sft_adapter), str(tmp_path / "pairs.jsonl"),
+                           str(tmp_path / "examples.jsonl"), str(tmp_path / "out"))
+    own = summary["on_policy"]
+    assert own["samples"] == 4 and own["failed"] == 4 and own["pairs"] == 4 - own["dropped"]["duplicate"] >= 2
+    trained = read_jsonl(tmp_path / "out" / "pairs.jsonl")
+    assert len(trained) == summary["pairs"] == own["pairs"] and summary["exploration_pairs"] == 0
+    assert {p["kind"] for p in trained} == {"on_policy"} and summary["steps"] >= 1 and "untrained" not in summary
+    assert trained[0]["chosen"][0]["content"].startswith("Action: convert_units\nAction Input: {")
+    assert (load_student(tiny_model_dir, tmp_path / "out" / "adapter", tmp_path / "merged") / "config.json").exists()
 
 
 def test_two_processes_share_the_reference_and_the_steps(tiny_model_dir, sft_adapter, tmp_path):

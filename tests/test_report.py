@@ -179,14 +179,14 @@ def test_learning_from_failures_and_throughput_sections():
         "full": {"explore": {"trials": 48, "run_wall_s": 240.0},
                  "modes": {"finetuned": {"n": 80, "wall_s": 30.0}, "sft+dpo": {"n": 80, "wall_s": 30.0}},
                  "pairs": {"pairs": 7, "within_trial": 2, "across_trials": 4, "after_filter": 1},
-                 "dpo": {"steps": 4, "final_margin": 0.8125}},
+                 "dpo": {"steps": 4, "final_margin": 0.8125, "on_policy": {"pairs": 5, "failed": 6, "samples": 40}}},
         "no_stm": {"explore": {"trials": 48, "run_wall_s": 240.0}, "modes": {},
                    "pairs": {"pairs": 0}, "dpo": {"untrained": "no preference pairs", "steps": 0}}}}
     compared = adjust([{"first": ("full", "sft+dpo"), "second": ("full", "finetuned"), "n": 80, "diff": 5.0,
                         "diff_ci": [-2.0, 12.0], "p": 0.2}])
     text = failures_table(data, compared)
-    assert "| full | 7 | 2 | 4 | 1 | 4 | 0.812 | +5.0 [-2.0, +12.0] | 0.200 |" in text
-    assert "| no_stm | 0 | 0 | 0 | 0 | untrained | – | – | – |" in text
+    assert "| full | 12 | 2 | 4 | 1 | 5 (6/40) | 4 | 0.812 | +5.0 [-2.0, +12.0] | 0.200 |" in text
+    assert "| no_stm | 0 | 0 | 0 | 0 | 0 (0/0) | untrained | – | – | – |" in text
     assert "made no significant difference in any config (of 1 configs compared" in text
     rates = throughput(data)
     assert "96 trials in 4.0 min, 24.0 trials per minute" in rates

@@ -17,7 +17,7 @@ from ste.config import Mode
 from ste.errors import ConfigError
 from ste.evaluate.metrics import interval_columns, item_metrics, summarize
 from ste.evaluate.retrieval import Retriever
-from ste.llm.base import ChatModel, Decoding
+from ste.llm.base import ChatModel, Decoding, Message
 from ste.schemas import TestItem
 from ste.student import student_messages
 from ste.tools.base import Registry
@@ -61,18 +61,25 @@ def predict(
     decoding = Decoding(max_tokens=max_new_tokens, temperature=0.0, stop=STOP)
     demos = [demos_retriever.top_k(it.query, k) if mode == "icl" else [] for it in items]
     prompts = [student_messages(registry, apis, it.query, d) for it, d in zip(items, demos)]
-    replies = []
-    with tqdm(total=len(prompts), desc=f"evaluate {mode}", unit="item", file=sys.stderr, dynamic_ncols=True) as bar:
-        for start in range(0, len(prompts), batch):
-            replies += [c.text for c in model.chat_many(prompts[start: start + batch], decoding)]
-            log.info("%s: %d/%d predicted", mode, len(replies), len(prompts))  # the bar is for a person, this for logs
-            bar.update(len(replies) - bar.n)
+    replies = generate(model, prompts, decoding, f"evaluate {mode}", batch)
     return [
         {"id": it.id, "api": it.api, "query": it.query, "arguments": it.arguments, "mode": mode,
          "demos": [e.id for e in d], "reply": reply,
          **item_metrics(reply, it.api, it.arguments, registry if execute else None)}
         for it, d, reply in zip(items, demos, replies)
     ]
+
+
+def generate(model: ChatModel, prompts: list[list[Message]], decoding: Decoding, label: str,
+             batch: int = 16) -> list[str]:
+    """The model's reply to each prompt, `batch` conversations per chat_many call, with a progress bar."""
+    replies: list[str] = []
+    with tqdm(total=len(prompts), desc=label, unit="item", file=sys.stderr, dynamic_ncols=True) as bar:
+        for start in range(0, len(prompts), batch):
+            replies += [c.text for c in model.chat_many(prompts[start: start + batch], decoding)]
+            log.info("%s: %d/%d replies", label, len(replies), len(prompts))  # the bar is for a person, this for logs
+            bar.update(len(replies) - bar.n)
+    return replies
 
 
 def score(predictions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
