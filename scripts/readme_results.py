@@ -46,7 +46,7 @@ def results_block() -> str:
     report = (ROOT / "reports" / "ablation.md").read_text() if (ROOT / "reports" / "ablation.md").exists() else ""
     said = [line for line in report.splitlines()
             if re.match(r"^\d+ of \d+ differences are significant", line)
-            or line.startswith(("DPO on the explorer", "No config produced a preference pair", "Exploration: ",
+            or line.startswith(("DPO on failures", "No config produced a preference pair", "Exploration: ",
                                 "Evaluation: "))]
     return "\n".join(lines + [part for line in said for part in ("", line)]) + "\n"
 
