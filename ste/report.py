@@ -261,9 +261,10 @@ def failures_table(data: dict, compared: list[dict]) -> str:
     better = [t for t in tested if t["significant"] and t["diff"] > 0]
     worse = [t for t in tested if t["significant"] and t["diff"] < 0]
     if tested:
-        verdict = ("DPO on failures helped significantly in " + ", ".join(t["first"][0] for t in better)
-                   if better else "DPO on failures made no significant difference in any config")
-        verdict += (" and hurt significantly in " + ", ".join(t["first"][0] for t in worse)) if worse else ""
+        helped = ("helped significantly in " + ", ".join(t["first"][0] for t in better) if better else
+                  "helped in no config" if worse else "made no significant difference in any config")
+        verdict = "DPO on failures " + helped + (
+            " and hurt significantly in " + ", ".join(t["first"][0] for t in worse) if worse else "")
         lines += ["", verdict + f" (of {len(tested)} configs compared, Holm-adjusted, at {ALPHA})."]
     return "\n".join(lines) + "\n"
 

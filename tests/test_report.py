@@ -188,6 +188,8 @@ def test_learning_from_failures_and_throughput_sections():
     assert "| full | 12 | 2 | 4 | 1 | 5 (6/40) | 4 | 0.812 | +5.0 [-2.0, +12.0] | 0.200 |" in text
     assert "| no_stm | 0 | 0 | 0 | 0 | 0 (0/0) | untrained | – | – | – |" in text
     assert "made no significant difference in any config (of 1 configs compared" in text
+    worse = adjust([{**compared[0], "diff": -40.0, "diff_ci": [-52.0, -30.0], "p": 1e-6}])
+    assert "DPO on failures helped in no config and hurt significantly in full (of 1" in failures_table(data, worse)
     rates = throughput(data)
     assert "96 trials in 4.0 min, 24.0 trials per minute" in rates
     assert "240 test items scored in 2.0 min, 120.0 items per minute" in rates
