@@ -36,11 +36,11 @@ class LLMSpec(Strict):
     max_concurrency: int = Field(8, ge=1)  # openai: requests in flight
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(5, ge=0)
-    batch_size: int = Field(8, ge=1)  # local: rows per generate call
-    prefix_cache_tokens: int = Field(16384, ge=0)  # local: KV states kept for prompts that share a prefix (0: off)
+    workers: int = Field(2, ge=1)  # local: requests decoded at once, one thread each (replies do not depend on it)
+    kv_cache_tokens: int = Field(32768, ge=0)  # local: KV states kept for conversations that continue (0: none)
+    precision: Literal["fp32", "int4"] = "fp32"  # local: the ONNX export's weights (benchmarks/engine.py)
     revision: str | None = None  # openai: what identifies the weights behind `model` (an adapter's hash); cache key
     load_adapters: bool = False  # openai student: register each trained adapter with the server (vLLM, at run time)
-    quantize: Literal["none", "int8"] = "none"  # local: int8 Linear layers (faster in batches; benchmarks/quantization.py)
     constrained: bool | None = None  # structured decoding; None = on for local, off for openai
     # openai backend, constrained: the request field the constraint travels in, by server: vllm (>= 0.12,
     # structured_outputs), sglang (regex), llama_cpp (llama-server: grammar, GBNF), openai (response_format, JSON

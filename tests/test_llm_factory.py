@@ -19,10 +19,10 @@ class FakeLocal(ScriptedChatModel):
 
     loads = 0
 
-    def __init__(self, model_dir, batch_size, use_constraints, prefix_cache_tokens, quantize):
+    def __init__(self, model_dir, precision, use_constraints, workers, kv_cache_tokens, models_dir):
         super().__init__(lambda messages, d: "local reply")
-        self.model_dir, self.batch_size, self.use_constraints = model_dir, batch_size, use_constraints
-        self.prefix_cache_tokens, self.quantize = prefix_cache_tokens, quantize
+        self.model_dir, self.workers, self.use_constraints = model_dir, workers, use_constraints
+        self.precision, self.kv_cache_tokens, self.models_dir = precision, kv_cache_tokens, models_dir
         FakeLocal.loads += 1
 
 
@@ -53,11 +53,12 @@ def test_openai_with_and_without_cache(tmp_path):
 
 def test_local_models_are_shared_between_roles(fake_local, tmp_path):
     llm = LLMSection(cache_dir=str(tmp_path / "cache"))
-    spec = LLMSpec(model=str(fake_local), batch_size=4)
+    spec = LLMSpec(model=str(fake_local), workers=4)
     explorer, judge = factory.build_chat_model(spec, llm), factory.build_chat_model(spec, llm)
     assert explorer.inner is judge.inner and FakeLocal.loads == 1
-    assert (explorer.inner.model_dir, explorer.inner.batch_size, explorer.inner.use_constraints) == (fake_local, 4, True)
-    assert explorer.inner.prefix_cache_tokens == 16384
+    assert (explorer.inner.model_dir, explorer.inner.workers, explorer.inner.use_constraints) == (fake_local, 4, True)
+    assert (explorer.inner.precision, explorer.inner.kv_cache_tokens) == ("fp32", 32768)
+    assert explorer.inner.models_dir == llm.models_dir
     free = factory.build_chat_model(spec.model_copy(update={"constrained": False}), LLMSection(cache=False))
     assert isinstance(free, FakeLocal) and free is not explorer.inner and FakeLocal.loads == 2
     assert explorer.chat([{"role": "user", "content": "x"}]).text == "local reply"

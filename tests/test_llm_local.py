@@ -1,4 +1,5 @@
-"""The local backend: batching, stops, seeds, usage and structured decoding (tiny model); the real model (slow)."""
+"""The local backend: replies independent of concurrency and kept states, stops, seeds, usage and structured decoding
+(tiny model); the real model (slow)."""
 from __future__ import annotations
 
 import asyncio
@@ -25,37 +26,71 @@ HOLIDAYS = {"type": "object", "properties": {"country": {"type": "string"}, "yea
 
 
 @pytest.fixture(scope="module")
-def tiny(tiny_model_dir, tmp_path_factory):
+def varied_dir(tiny_model_dir, tmp_path_factory):
     """The shared tiny model with larger random weights: its greedy replies then vary with the prompt."""
-    return LocalChatModel(varied_tiny_model(tiny_model_dir, tmp_path_factory.mktemp("tiny-varied")), batch_size=8)
+    return varied_tiny_model(tiny_model_dir, tmp_path_factory.mktemp("tiny-varied"))
 
 
-def test_batched_equals_one_by_one_under_greedy(tiny):
-    d = Decoding(max_tokens=12)
-    alone = [tiny.chat(m, d).text for m in PROMPTS]
-    batched = [c.text for c in tiny.chat_many(PROMPTS, d)]
-    assert batched == alone
-    assert len(set(alone)) == 3 and all(len(t) > 12 for t in alone)  # real, distinct replies
+@pytest.fixture(scope="module")
+def tiny(varied_dir):
+    return LocalChatModel(varied_dir, workers=2)
 
 
-def test_concurrent_calls_share_batches(tiny):
-    before = len(tiny.batch_sizes)
-    tiny.chat_many(PROMPTS * 4, Decoding(max_tokens=3))
-    sizes = tiny.batch_sizes[before:]
-    assert sum(sizes) == 12 and len(sizes) <= 3 and max(sizes) == 8
+@pytest.fixture(scope="module")
+def tiny_alone(varied_dir):
+    """The same model, one request at a time, keeping no states: every prompt computed from scratch."""
+    return LocalChatModel(varied_dir, workers=1, kv_cache_tokens=0)
 
 
-def test_rows_with_different_decodings_batch_together(tiny):
+def test_concurrent_requests_equal_one_by_one(tiny, tiny_alone):
+    """Replies do not depend on what else is decoded at the same time, greedy or sampled."""
+    for d in (Decoding(max_tokens=12), Decoding(max_tokens=12, temperature=1.0, seed=7)):
+        alone = [tiny_alone.chat(m, d).text for m in PROMPTS * 4]
+        together = [c.text for c in tiny.chat_many(PROMPTS * 4, d)]
+        assert together == alone
+        assert len(set(alone)) == 3 and all(len(t) > 12 for t in alone)  # real, distinct replies
+
+
+def test_kept_conversations_change_nothing_but_the_work(tiny, tiny_alone):
+    """A conversation's next turn reuses its kept states, and computes the very replies a fresh prompt gives."""
+    d = Decoding(max_tokens=10, temperature=1.0, seed=3)
+    conversation = [PROMPTS[2][0], {"role": "user", "content": "Convert 3 miles to km."}]
+    before_reused, before_computed = tiny.kv.reused, tiny.kv.computed
+    for turn in range(3):
+        reply, fresh = tiny.chat(conversation, d), tiny_alone.chat(conversation, d)
+        assert reply.text == fresh.text and reply.prompt_tokens == fresh.prompt_tokens
+        conversation += [{"role": "assistant", "content": reply.text},
+                         {"role": "user", "content": f"Observation: {turn} km"}]
+    prompt_tokens = len(tiny.encode(conversation[:-2]))
+    assert tiny.kv.reused - before_reused > 0
+    assert tiny.kv.computed - before_computed < prompt_tokens  # less than the last prompt alone, for three turns
+    assert tiny_alone.kv.reused == 0 and len(tiny_alone.kv) == 0
+
+
+def test_rows_with_different_decodings_run_together(tiny):
     async def both():
         return await asyncio.gather(tiny.achat(PROMPTS[0], Decoding(max_tokens=2)),
                                     tiny.achat(PROMPTS[1], Decoding(max_tokens=9)))
 
-    before = len(tiny.batch_sizes)
     short, long = asyncio.run(both())
-    assert tiny.batch_sizes[before:] == [2]
     assert (short.completion_tokens, long.completion_tokens) == (2, 9)
-    # the short row left the batch early; the long one is unchanged by that
     assert long.text == tiny.chat(PROMPTS[1], Decoding(max_tokens=9)).text
+
+
+def test_kv_store_takes_the_longest_prefix_at_a_chunk_start_and_evicts_the_oldest():
+    from ste.llm.kv_store import KVStore
+
+    store = KVStore(max_tokens=10)
+    store.put([1, 2], "a")
+    store.put([1, 2, 3, 4], "b")
+    assert store.take([1, 2, 3, 4, 5], [0, 2, 5]) == ("a", 2)  # [1, 2, 3, 4] does not end at a chunk start
+    assert store.take([1, 2, 3, 4, 5], [0, 2, 4]) == ("b", 4)
+    assert store.take([1, 2, 3, 4, 5], [0, 2, 4]) == (None, 0)  # taken: out of the store until put back
+    store.put([1, 2, 3, 4, 5, 6], "c")
+    store.put([7, 8, 9, 10, 11], "d")  # 11 tokens > 10: the oldest goes
+    assert len(store) == 1 and store.tokens == 5
+    store.put(list(range(11)), "too long")
+    assert len(store) == 1
 
 
 def test_stop_string_cuts_the_reply(tiny):
@@ -176,19 +211,6 @@ def test_line_with_literals_needs_every_value_in_any_order(tiny):
     assert tiny.chat(PROMPTS[1], Decoding(max_tokens=3, constraint=q)).text.split(" ")[0] in QUESTION_OPENERS
 
 
-def test_column_major_weights_keep_the_logits(tiny):
-    """The decoding layout (each Linear's weight stored transposed) changes memory order, not values."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    plain = AutoModelForCausalLM.from_pretrained(tiny.model_dir, dtype=torch.float32).eval()
-    linears = [m for m in tiny.model.modules() if isinstance(m, torch.nn.Linear)]
-    assert linears and all(m.weight.t().is_contiguous() for m in linears)
-    ids = torch.tensor([tiny._encode(PROMPTS[2])])
-    with torch.inference_mode():
-        assert torch.allclose(tiny.model(input_ids=ids).logits, plain(input_ids=ids).logits, atol=1e-5)
-
-
 def test_compiled_constraints_are_kept_for_the_most_recent_regexes_only(tokenizer_dir):
     """Each call-first trial compiles its own question regex (~60 MB with a real vocabulary): keep a bounded few."""
     from transformers import AutoTokenizer
@@ -201,3 +223,18 @@ def test_compiled_constraints_are_kept_for_the_most_recent_regexes_only(tokenize
     assert compiler(question_regex(["Lima"])) is first  # used again: kept, now the most recent
     compiler(question_regex(["Bogota"]))
     assert list(compiler._compiled) == [question_regex(["Lima"]), question_regex(["Bogota"])]
+
+
+@pytest.mark.slow
+def test_real_model_greedy_replies_are_the_same_alone_and_sixteen_at_once(embedded_dir):
+    """The embedded model at batch 1 and with 16 requests in flight: the same greedy replies, token for token."""
+    questions = [f"Convert {n} miles to kilometres." for n in range(1, 9)] + \
+                [f"What is the capital of country number {n} in Europe?" for n in range(1, 9)]
+    prompts = [[{"role": "system", "content": "You answer briefly."}, {"role": "user", "content": q}]
+               for q in questions]
+    d = Decoding(max_tokens=12)
+    alone = LocalChatModel(embedded_dir, workers=1, kv_cache_tokens=0)
+    one_by_one = [alone.chat(p, d).text for p in prompts]
+    together = [c.text for c in LocalChatModel(embedded_dir, workers=16).chat_many(prompts, d)]
+    assert together == one_by_one
+    assert len(set(one_by_one)) > 8

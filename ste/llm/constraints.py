@@ -115,12 +115,12 @@ class CompiledRegex:
         return self.index.get_next_state(state, token)
 
     def mask(self, state: int):
-        """A bool tensor over the vocabulary: True where a token may come next (cached per state)."""
-        import torch
+        """A bool array over the vocabulary: True where a token may come next (cached per state)."""
+        import numpy as np
 
         with self._lock:
             if state not in self._masks:
-                m = torch.zeros(self.vocab_size, dtype=torch.bool)
+                m = np.zeros(self.vocab_size, dtype=bool)
                 allowed = [t for t in self.index.get_allowed_tokens(state) if t < self.vocab_size]
                 m[allowed] = True
                 self._masks[state] = m

@@ -7,23 +7,24 @@ from pathlib import Path
 from ste.config import LLMSection, LLMSpec
 from ste.llm.base import ChatModel
 
-# One loaded local model per (folder, constrained, prefix cache size, quantization) in this process: explorer, judge and
-# paraphraser share it.
-_LOCAL: dict[tuple[Path, bool, int], ChatModel] = {}
+# One loaded local model per (folder, constrained, precision, workers, kept KV tokens) in this process: explorer, judge
+# and paraphraser share it.
+_LOCAL: dict[tuple, ChatModel] = {}
 _LOCAL_LOCK = threading.Lock()
 
 
 def _local_model(spec: LLMSpec, llm: LLMSection) -> ChatModel:
     from ste.llm.embedded import resolve_model_dir
-    from ste.llm.local import LocalChatModel  # heavy (torch, transformers): only when a role runs locally
+    from ste.llm.local import LocalChatModel  # heavy (the engine, transformers): only when a role runs locally
 
     role = next((name for name, s in llm.roles if s is spec), None)  # to name the key in an error
     model_dir = resolve_model_dir(spec.model, llm.models_dir, where=role and f"{spec.source}: llm.roles.{role}.model")
-    key = (model_dir.resolve(), spec.use_constraints, spec.prefix_cache_tokens, spec.quantize)
+    key = (model_dir.resolve(), spec.use_constraints, spec.precision, spec.workers, spec.kv_cache_tokens)
     with _LOCAL_LOCK:
         if key not in _LOCAL:
-            _LOCAL[key] = LocalChatModel(model_dir, batch_size=spec.batch_size, use_constraints=spec.use_constraints,
-                                         prefix_cache_tokens=spec.prefix_cache_tokens, quantize=spec.quantize)
+            _LOCAL[key] = LocalChatModel(model_dir, precision=spec.precision, use_constraints=spec.use_constraints,
+                                         workers=spec.workers, kv_cache_tokens=spec.kv_cache_tokens,
+                                         models_dir=llm.models_dir)
         return _LOCAL[key]
 
 
