@@ -1,16 +1,21 @@
 """The Registry and the contract every built-in tool keeps: documented schemas, error statuses, timeouts,
-truncation, and bad or hostile input answered quickly as an error (fuzzed over all tools)."""
+truncation, data loaded before a call and never timed, and bad or hostile input answered quickly as an error
+(fuzzed over all tools)."""
 from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ste.errors import ConfigError, STEError
 from ste.tools import Registry, Tool, builtin_tools
+from ste.tools.builtin import airports
 
 TODAY = dt.date(2026, 1, 15)
 ALL_TOOLS = builtin_tools(TODAY)
@@ -18,9 +23,8 @@ ALL_TOOLS = builtin_tools(TODAY)
 
 @pytest.fixture(scope="module")
 def registry() -> Registry:
-    reg = Registry(ALL_TOOLS, timeout_s=30)  # generous: first calls load data files on a shared CPU
-    for tool in ALL_TOOLS:  # load every data file once, so timing below measures calls, not imports
-        reg.call(tool.name, {})
+    reg = Registry(ALL_TOOLS, timeout_s=30)  # generous: a shared CPU
+    reg.prepare()  # load every data file once, so timing below measures calls, not loading
     return reg
 
 
@@ -87,6 +91,70 @@ def test_timeout_and_truncation():
     long = reg.call("list_exchange_rates", {"base": "EUR"}, timeout_s=30)
     assert long.ok and len(long.observation) == 200 and "[truncated" in long.observation
     assert len(long.data["rates"]) > 30  # the data keeps everything
+
+
+# ---------------------------------------------------------------- data is loaded before a call, never timed
+def test_loading_data_is_never_timed_and_runs_once_across_threads():
+    loads = []
+
+    def load():
+        loads.append(threading.get_ident())
+        time.sleep(0.6)  # three times the call's timeout: a busy machine's first read of a data package
+
+    # two tools of one module share its loader; a third loads nothing
+    tools = [Tool(name, "Looks up.", "test", _obj(), lambda name=name: name, load=load) for name in ("a", "b")]
+    reg = Registry([*tools, Tool("c", "Answers.", "test", _obj(), lambda: "c")], timeout_s=0.2)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: reg.call("abc"[i % 3], {}), range(12)))
+    assert [(r.status, r.observation) for r in results] == [("ok", "abc"[i % 3]) for i in range(12)]
+    assert len(loads) == 1
+    reg.prepare()
+    assert len(loads) == 1  # loaded already: prepare does not load again
+    assert reg.call("a", {}).ok and len(loads) == 1
+
+
+def test_prepare_loads_up_front_and_names_a_tool_whose_data_does_not_load():
+    loads = []
+
+    def broken():
+        loads.append(1)
+        raise OSError("data file missing")
+
+    reg = Registry([Tool("ok", "Answers.", "test", _obj(), lambda: 1, load=lambda: loads.append(0)),
+                    Tool("broken", "Answers.", "test", _obj(), lambda: 1, load=broken)])
+    reg.prepare(["ok"])
+    assert loads == [0]
+    with pytest.raises(ConfigError, match="no_such_tool"):
+        reg.prepare(["no_such_tool"])
+    with pytest.raises(STEError, match="'broken'.*data file missing"):
+        reg.prepare()
+    first, again = reg.call("broken", {}), reg.call("broken", {})
+    assert first.status == again.status == "error" and first.observation == again.observation
+    assert "did not load (data file missing)" in first.observation
+    assert loads == [0, 1]  # a failed load is not retried: every call fails the same way
+
+
+# The built-in tools that read no data a package loads on first use: everything else has a loader.
+NO_DATA = {"day_of_week", "days_between", "add_days", "week_number", "days_until",  # datetime
+           "color_name_to_hex", "hex_to_color_name", "rgb_to_hex",  # webcolors' tables are read on import
+           "evaluate_expression", "percent_of", "percent_change", "describe_numbers",  # simpleeval, math
+           "number_to_words", "ordinal_words", "to_roman_numeral", "from_roman_numeral",  # num2words: on import
+           "get_moon_phase"}  # astral computes it
+
+
+def test_every_builtin_tool_with_data_has_a_loader():
+    assert {t.name for t in ALL_TOOLS if t.load is None} == NO_DATA
+
+
+def test_a_builtin_tools_first_call_does_not_load_its_data_inside_the_timeout():
+    airports._tables.cache_clear()  # as in a fresh process: the airport tables not read yet
+    reg = Registry(ALL_TOOLS, timeout_s=0.1)  # reading the tables takes ~0.5 s on an idle machine
+    result = reg.call("get_airport_by_code", {"code": "LHR"})
+    assert result.ok and result.data["city"] == "London", result.observation
+    assert airports._tables.cache_info().currsize == 1
+    airports._tables.cache_clear()
+    Registry(ALL_TOOLS).prepare(["get_flight_distance"])
+    assert airports._tables.cache_info().currsize == 1  # the loader read them, no call did
 
 
 # ---------------------------------------------------------------- bad and hostile input

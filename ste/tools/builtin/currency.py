@@ -10,6 +10,7 @@ import pycountry
 from countryinfo import all_countries
 
 from ste.tools.base import Tool
+from ste.tools.builtin import countries
 from ste.tools.builtin.countries import country_name
 
 RATES_FILE = Path(__file__).resolve().parents[1] / "data" / "currency_rates.json"
@@ -63,6 +64,13 @@ def _users() -> dict[str, list[str]]:
     return {code: sorted(names) for code, names in out.items()}
 
 
+def load() -> None:
+    """Read the rate table, the currencies' users and the country data behind them."""
+    countries.load()
+    rate_table()
+    _users()
+
+
 def get_currency_info(currency: str) -> dict:
     code = str(currency).strip().upper()
     rec = pycountry.currencies.get(alpha_3=code) if len(code) == 3 else None
@@ -84,19 +92,21 @@ def tools(today: dt.date) -> list[Tool]:
                             "examples": [100, 2500, 49.99]}, **pair},
               "required": ["amount", "from_currency", "to_currency"]},
              convert_currency,
-             ["How many yen would I get for 300 euros?", "What is 1,200 Canadian dollars in pounds?"]),
+             ["How many yen would I get for 300 euros?", "What is 1,200 Canadian dollars in pounds?"], load=load),
         Tool("get_exchange_rate",
              f"Get the reference exchange rate between two currencies (dated {date}) and its inverse.", "finance",
              {"type": "object", "properties": pair, "required": ["from_currency", "to_currency"]},
              get_exchange_rate,
-             ["What's the exchange rate from Swiss francs to dollars?", "How many Thai baht is one Australian dollar?"]),
+             ["What's the exchange rate from Swiss francs to dollars?", "How many Thai baht is one Australian dollar?"],
+             load=load),
         Tool("list_exchange_rates",
              f"List the reference exchange rates (dated {date}) from one base currency to every other known currency.",
              "finance",
              {"type": "object", "properties": {"base": _code_param("the 3-letter ISO code of the base currency",
                                                                   ["EUR", "USD", "SGD"])}, "required": ["base"]},
              list_exchange_rates,
-             ["Show me what one British pound is worth in other currencies.", "Give me all rates against the euro."]),
+             ["Show me what one British pound is worth in other currencies.", "Give me all rates against the euro."],
+             load=load),
         Tool("get_currency_info",
              "Look up a currency by its ISO 4217 code: its name, numeric code and the countries that use it.",
              "finance",
@@ -104,5 +114,5 @@ def tools(today: dt.date) -> list[Tool]:
                  "type": "string", "pattern": "^[A-Za-z]{3}$", "description": "a 3-letter ISO 4217 currency code",
                  "examples": ["XOF", "CHF", "SEK", "ZAR"]}}, "required": ["currency"]},
              get_currency_info,
-             ["Which currency has the code PLN?", "Which countries use the West African CFA franc XOF?"]),
+             ["Which currency has the code PLN?", "Which countries use the West African CFA franc XOF?"], load=load),
     ]

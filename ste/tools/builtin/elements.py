@@ -13,6 +13,11 @@ _FORMULA_TEXT = re.compile(r"^[A-Za-z0-9()\[\]+. ]{1,60}$")
 MAX_ATOMS = 1_000_000
 
 
+def load() -> None:
+    """Import periodictable's formula module and build its formula grammar (both made on first use)."""
+    periodictable.formula("H2O")
+
+
 def _element(query: str):
     """An element from its symbol, English name or atomic number (as text)."""
     text = query.strip()
@@ -90,6 +95,7 @@ def tools(today: dt.date) -> list[Tool]:
             func=element_info,
             examples=["What is the atomic number of tungsten?", "Which element has the symbol Sb?",
                       "How dense is osmium?"],
+            load=load,
         ),
         Tool(
             name="molar_mass",
@@ -108,5 +114,6 @@ def tools(today: dt.date) -> list[Tool]:
             func=molar_mass,
             examples=["What is the molar mass of glucose, C6H12O6?",
                       "How much of table salt's mass is chlorine (NaCl)?"],
+            load=load,
         ),
     ]

@@ -24,6 +24,12 @@ def _by_name() -> dict[str, str]:
     return out
 
 
+def load() -> None:
+    """Index the emoji names, and build the emoji package's search tree (made on its first search)."""
+    _by_name()
+    emoji.emoji_list("\U0001F600")
+
+
 def _plain(shortcode: str) -> str:
     return shortcode.strip(":").replace("_", " ").lower()
 
@@ -91,6 +97,7 @@ def tools(today: dt.date) -> list[Tool]:
                         "required": ["name"], "additionalProperties": False},
             func=find_emoji,
             examples=["Is there an emoji of a hedgehog?", "Give me the emoji for face with tears of joy."],
+            load=load,
         ),
         Tool(
             name="describe_emoji",
@@ -100,6 +107,7 @@ def tools(today: dt.date) -> list[Tool]:
             parameters=text_param("Text containing one or more emoji.", ["🦔", "I ❤️ 🍕"]),
             func=describe_emoji,
             examples=["What does the emoji 🫠 mean?", "What are the official names of 🙏 and 🔥?"],
+            load=load,
         ),
         Tool(
             name="emojize_text",
@@ -111,5 +119,6 @@ def tools(today: dt.date) -> list[Tool]:
             func=emojize_text,
             examples=["Turn 'See you soon :waving_hand:' into a message with the real emoji.",
                       "Convert the shortcodes in 'Lunch? :pizza: or :hamburger:' to emoji."],
+            load=load,
         ),
     ]

@@ -8,6 +8,7 @@ from typing import Any
 import holidays
 
 from ste.tools.base import Tool
+from ste.tools.builtin import countries
 from ste.tools.builtin.countries import COUNTRY_PARAM, country_name, resolve_country
 
 MIN_YEAR, MAX_YEAR = 1950, 2100
@@ -27,6 +28,20 @@ def parse_date(value: str, what: str = "date") -> dt.date:
         raise ValueError(f"{what} {value!r} is not a date in YYYY-MM-DD form") from None
 
 
+def _language(cls: holidays.HolidayBase) -> str | None:
+    """English names where the country's calendar has them."""
+    return "en_US" if "en_US" in (cls.supported_languages or ()) else None
+
+
+def load() -> None:
+    """Import every country's holiday calendar and read its English names (holidays does both on first use), and
+    read the country data that resolves a country."""
+    countries.load()
+    for code in holidays.list_supported_countries():
+        if len(code) == 2:  # the alpha-2 codes _calendar asks for (the list has alpha-3 aliases too)
+            holidays.country_holidays(code, language=_language(holidays.country_holidays(code)))
+
+
 def _calendar(country: str, years: Any, subdivision: str | None = None) -> tuple[holidays.HolidayBase, str]:
     rec = resolve_country(country)
     if rec.alpha_2 not in holidays.list_supported_countries():
@@ -35,7 +50,7 @@ def _calendar(country: str, years: Any, subdivision: str | None = None) -> tuple
     if any(not MIN_YEAR <= y <= MAX_YEAR for y in years):
         raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
     cls = holidays.country_holidays(rec.alpha_2)
-    language = "en_US" if "en_US" in (cls.supported_languages or ()) else None
+    language = _language(cls)
     subdiv = subdivision.strip().upper() if subdivision else None
     if subdiv and subdiv not in (cls.subdivisions or ()):
         known = ", ".join(cls.subdivisions) or "none"
@@ -116,21 +131,23 @@ def tools(today: dt.date) -> list[Tool]:
              "holidays", _schema(["country", "year"], country=COUNTRY_PARAM, year=YEAR_PARAM,
                                  subdivision=SUBDIV_PARAM),
              get_public_holidays,
-             ["What are the bank holidays in Ireland next year?", "Which days off do workers in Mexico get in 2026?"]),
+             ["What are the bank holidays in Ireland next year?", "Which days off do workers in Mexico get in 2026?"],
+             load=load),
         Tool("is_public_holiday",
              "Check whether a date is a public holiday in a country (optionally in one state or region) "
              "and name the holiday.",
              "holidays", _schema(["country", "date"], country=COUNTRY_PARAM, date=DATE_PARAM,
                                  subdivision=SUBDIV_PARAM),
              is_public_holiday,
-             ["Are shops likely closed in Italy on the 2nd of June 2026?", "Is the first of November a holiday in Poland?"]),
+             ["Are shops likely closed in Italy on the 2nd of June 2026?", "Is the first of November a holiday in Poland?"],
+             load=load),
         Tool("get_holidays_between",
              "List the public holidays of a country between two dates, both included.",
              "holidays", _schema(["country", "start_date", "end_date"], country=COUNTRY_PARAM,
                                  start_date=DATE_PARAM, end_date=DATE_PARAM, subdivision=SUBDIV_PARAM),
              get_holidays_between,
              ["Which holidays fall during my trip to Spain from 1 to 20 April 2026?",
-              "Any public holidays in Canada between mid-December and mid-January?"]),
+              "Any public holidays in Canada between mid-December and mid-January?"], load=load),
         Tool("find_holiday_date",
              "Find the date of a named holiday (or holidays whose name contains the given words) "
              "in a country and year.",
@@ -139,7 +156,8 @@ def tools(today: dt.date) -> list[Tool]:
                                                "examples": ["Easter Monday", "Labor Day", "Christmas", "Thanksgiving"]},
                                  year=YEAR_PARAM),
              find_holiday_date,
-             ["When is Easter Monday in Germany in 2027?", "What date is Thanksgiving in the US this year?"]),
+             ["When is Easter Monday in Germany in 2027?", "What date is Thanksgiving in the US this year?"],
+             load=load),
         Tool("get_next_public_holiday",
              "Get the next public holiday in a country after today (or after a given date) and how many days away it is.",
              "holidays", _schema(["country"], country=COUNTRY_PARAM,
@@ -147,5 +165,6 @@ def tools(today: dt.date) -> list[Tool]:
                                              "default is today"},
                                  subdivision=SUBDIV_PARAM),
              _next_holiday(today),
-             ["When is the next day off in Japan?", "How long until the next public holiday in New Zealand?"]),
+             ["When is the next day off in Japan?", "How long until the next public holiday in New Zealand?"],
+             load=load),
     ]

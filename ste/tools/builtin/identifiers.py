@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from types import ModuleType
 
-from stdnum import ean, iban, isbn, luhn
+from stdnum import ean, iban, isbn, luhn, numdb
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError
 
@@ -19,6 +19,15 @@ CARD_NETWORKS = [
     ("Mastercard", tuple(str(n) for n in range(51, 56)) + tuple(str(n) for n in range(2221, 2721))),
     ("Visa", ("4",)),
 ]
+
+
+def load() -> None:
+    """Read the ISBN range table and import the country modules that IBAN and VAT validation import on first use."""
+    numdb.get("isbn")
+    for _length, low, high, _props, _children in iban._ibandb.prefixes:  # one entry per IBAN country
+        for cc in {low, high}:
+            iban._get_cc_module(cc)
+    vat.guess_country("")  # imports every member state's VAT module
 
 
 def _check(module: ModuleType, number: str) -> tuple[bool, str, str]:
@@ -116,6 +125,7 @@ def _one_string_tool(name: str, description: str, arg: str, arg_text: str, examp
         },
         func=func,
         examples=queries,
+        load=load,
     )
 
 

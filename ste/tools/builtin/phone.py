@@ -24,6 +24,12 @@ REGION_SPEC = {"type": "string", "pattern": "^[A-Za-z]{2}$",
                "examples": ["US", "GB", "DE"]}
 
 
+def load() -> None:
+    """Read every region's numbering metadata (phonenumbers imports each region's on first use; the place,
+    carrier and time-zone tables are read on import)."""
+    phonenumbers.PhoneMetadata.load_all()
+
+
 def _parse(number: str, region: str | None) -> phonenumbers.PhoneNumber:
     try:
         return phonenumbers.parse(number, region.upper() if region else None)
@@ -115,6 +121,7 @@ def tools(today: dt.date) -> list[Tool]:
             func=phone_number_info,
             examples=["Which country and city is the phone number +33 1 42 68 53 00 from?",
                       "Is +49 151 23456789 a mobile number, and which carrier is it?"],
+            load=load,
         ),
         Tool(
             name="validate_phone_number",
@@ -125,6 +132,7 @@ def tools(today: dt.date) -> list[Tool]:
             func=validate_phone_number,
             examples=["Is 020 7946 095 a real London phone number?",
                       "Can you check whether +1 415 555 2671 is a valid number?"],
+            load=load,
         ),
         Tool(
             name="format_phone_number",
@@ -138,6 +146,7 @@ def tools(today: dt.date) -> list[Tool]:
             func=format_phone_number,
             examples=["Write +4930901820 the way a German would dial it at home.",
                       "Put (650) 253-0000 in E.164 format for my US contacts list."],
+            load=load,
         ),
         Tool(
             name="country_calling_code",
@@ -150,5 +159,6 @@ def tools(today: dt.date) -> list[Tool]:
                         "required": ["country"], "additionalProperties": False},
             func=country_calling_code,
             examples=["What code do I dial before a number in Japan?", "What is the phone country code of Brazil?"],
+            load=load,
         ),
     ]

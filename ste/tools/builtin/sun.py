@@ -8,6 +8,7 @@ from astral import Observer, moon
 from astral import sun as astral_sun
 
 from ste.tools.base import Tool
+from ste.tools.builtin import timezones
 from ste.tools.builtin.cities import CITY_PARAM, resolve_city
 from ste.tools.builtin.timezones import parse_day
 
@@ -91,14 +92,17 @@ def tools(today: dt.date) -> list[Tool]:
         Tool("get_sun_times",
              "Get dawn, sunrise, solar noon, sunset and dusk in local time for a city on a date (default today).",
              "astronomy", city_date, f["get_sun_times"],
-             ["When does the sun rise in Helsinki tomorrow?", "What time is sunset in Cape Town on New Year's Eve?"]),
+             ["When does the sun rise in Helsinki tomorrow?", "What time is sunset in Cape Town on New Year's Eve?"],
+             load=timezones.load),
         Tool("get_day_length", "Get how long the sun is above the horizon in a city on a date (default today).",
              "astronomy", city_date, f["get_day_length"],
-             ["How many hours of daylight does Oslo get at midsummer?", "How long is the shortest day in Edinburgh?"]),
+             ["How many hours of daylight does Oslo get at midsummer?", "How long is the shortest day in Edinburgh?"],
+             load=timezones.load),
         Tool("get_golden_hour",
              "Get the morning and evening golden hour (soft light for photos) in local time for a city on a date.",
              "astronomy", city_date, f["get_golden_hour"],
-             ["When is the best light for photos in Santorini this evening?", "When is golden hour in Kyoto on 10 April?"]),
+             ["When is the best light for photos in Santorini this evening?", "When is golden hour in Kyoto on 10 April?"],
+             load=timezones.load),
         Tool("get_moon_phase", "Get the moon's phase and age in days on a date (default today).", "astronomy",
              {"type": "object", "properties": {"date": DATE_PARAM}, "required": []}, f["get_moon_phase"],
              ["Will there be a full moon next Friday?", "What phase is the moon in on my birthday, 3 August?"]),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from timezonefinder import TimezoneFinder
 
 from ste.tools.base import Tool
+from ste.tools.builtin import cities
 from ste.tools.builtin.cities import LAT_PARAM, LON_PARAM, resolve_city
 
 LOCATION_PARAM = {"type": "string", "description": "a city name (optionally with a comma and its country) or an "
@@ -24,6 +25,20 @@ def _finder() -> TimezoneFinder:
 @lru_cache(maxsize=1)
 def _zone_names() -> dict[str, str]:
     return {name.lower(): name for name in available_timezones()}
+
+
+@lru_cache(maxsize=1)
+def _zones() -> dict[str, ZoneInfo]:
+    """Every IANA zone, read once and kept alive, so ZoneInfo(name) finds it in zoneinfo's cache."""
+    return {name: ZoneInfo(name) for name in available_timezones()}
+
+
+def load() -> None:
+    """Read every IANA zone, timezonefinder's polygons and the city data (the sun tools share this loader)."""
+    cities.load()
+    _zone_names()
+    _zones()
+    _finder()
 
 
 def resolve_zone(location: str) -> tuple[ZoneInfo, str]:
@@ -120,14 +135,16 @@ def tools(today: dt.date) -> list[Tool]:
                  "utc_datetime": {"type": "string", "description": "optional UTC moment as YYYY-MM-DDTHH:MM; "
                                   "default is now", "examples": ["2026-06-01T08:00", "2026-11-15T22:30"]}},
                  "required": ["location"]},
-             f["get_local_time"], ["What time is it in Singapore right now?", "Is it daytime in Honolulu at the moment?"]),
+             f["get_local_time"], ["What time is it in Singapore right now?", "Is it daytime in Honolulu at the moment?"],
+             load=load),
         Tool("get_time_difference",
              "Get how many hours one place is ahead of or behind another on a date (default today).",
              "time", {"type": "object", "properties": {"from_location": LOCATION_PARAM, "to_location": LOCATION_PARAM,
                                                         "date": DATE_PARAM},
                       "required": ["from_location", "to_location"]},
              f["get_time_difference"],
-             ["How many hours ahead of London is Delhi?", "What's the time difference between Los Angeles and Paris?"]),
+             ["How many hours ahead of London is Delhi?", "What's the time difference between Los Angeles and Paris?"],
+             load=load),
         Tool("convert_time", "Convert a clock time on a date from one city or time zone to another.",
              "time", {"type": "object", "properties": {
                  "time": {"type": "string", "description": "a 24-hour clock time as HH:MM",
@@ -135,10 +152,12 @@ def tools(today: dt.date) -> list[Tool]:
                  "from_location": LOCATION_PARAM, "to_location": LOCATION_PARAM, "date": DATE_PARAM},
                  "required": ["time", "from_location", "to_location"]},
              f["convert_time"],
-             ["If it's 3 pm in Chicago, what time is it in Berlin?", "My call is at 09:00 in Tokyo; what time is that in Toronto?"]),
+             ["If it's 3 pm in Chicago, what time is it in Berlin?", "My call is at 09:00 in Tokyo; what time is that in Toronto?"],
+             load=load),
         Tool("get_timezone_at", "Get the IANA time zone and current UTC offset at a latitude/longitude point.",
              "time", {"type": "object", "properties": {"latitude": LAT_PARAM, "longitude": LON_PARAM},
                       "required": ["latitude", "longitude"]},
              f["get_timezone_at"],
-             ["Which time zone is at 64.1 N, 21.9 W?", "What's the UTC offset at latitude 19.4, longitude -99.1?"]),
+             ["Which time zone is at 64.1 N, 21.9 W?", "What's the UTC offset at latitude 19.4, longitude -99.1?"],
+             load=load),
     ]

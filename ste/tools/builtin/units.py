@@ -38,6 +38,12 @@ def _ureg() -> pint.UnitRegistry:
     return pint.UnitRegistry()
 
 
+def load() -> None:
+    """Build pint's unit registry (it parses its definitions file) and parse the common units."""
+    for quantity in COMMON_UNITS:
+        list_units(quantity)
+
+
 def _parse_unit(text: str) -> pint.Unit:
     """A pint unit from a name or symbol, tolerant of case and a leading "degrees"."""
     cleaned = " ".join(text.strip().split())
@@ -119,6 +125,7 @@ def tools(today: dt.date) -> list[Tool]:
                 "My oven says 350 Fahrenheit; what is that in Celsius?",
                 "Convert 2 cups to milliliters.",
             ],
+            load=load,
         ),
         Tool(
             name="list_units",
@@ -141,5 +148,6 @@ def tools(today: dt.date) -> list[Tool]:
                 "What units can I use to measure pressure?",
                 "Which volume units are there for cooking?",
             ],
+            load=load,
         ),
     ]

@@ -12,6 +12,11 @@ from ste.tools.base import Tool
 MAX_ZIPS = 100
 
 
+def load() -> None:
+    """Read the ZIP code database (zipcodes reads it on the first query)."""
+    zipcodes.matching("10001")
+
+
 def _state(text: str) -> us.states.State:
     """A state or territory from its name, postal abbreviation or FIPS code."""
     found = us.states.lookup(text.strip()) if text.strip() else None
@@ -96,6 +101,7 @@ def tools(today: dt.date) -> list[Tool]:
                         "required": ["zip_code"], "additionalProperties": False},
             func=lookup_zip_code,
             examples=["Which city is ZIP code 60614 in?", "What time zone is the ZIP code 85001 in?"],
+            load=load,
         ),
         Tool(
             name="zip_codes_for_city",
@@ -110,6 +116,7 @@ def tools(today: dt.date) -> list[Tool]:
                         "required": ["city", "state"], "additionalProperties": False},
             func=zip_codes_for_city,
             examples=["What are the ZIP codes of Boulder, Colorado?", "How many ZIP codes does Ann Arbor, MI have?"],
+            load=load,
         ),
         Tool(
             name="us_state_info",
@@ -120,5 +127,6 @@ def tools(today: dt.date) -> list[Tool]:
                         "required": ["state"], "additionalProperties": False},
             func=us_state_info,
             examples=["What is the capital of Vermont?", "In which year did Hawaii become a state?"],
+            load=load,
         ),
     ]
