@@ -38,8 +38,11 @@ def start_explore(params: Params, config: str, out_dir: str) -> RunPlan:
 
 @stage_task
 def explore_api(params: Params, plan: RunPlan, api: str) -> int:
-    """Run one API's missing trials into its part file; a retry resumes from that part."""
-    return run_explore_api(registry(params.tools), explorer(params), plan, api)
+    """Run one API's missing trials into its part file; a retry resumes from that part. The API's data is loaded
+    first (once per process): no trial's timed tool call loads it, and data that does not load fails the task."""
+    tools = registry(params.tools)
+    tools.prepare([api])
+    return run_explore_api(tools, explorer(params), plan, api)
 
 
 @stage_task(retries=0)
