@@ -15,6 +15,7 @@ from flows.common import run_cli, stage_parser
 from ste.config import load_params
 from ste.errors import ConfigError
 from tasks.artifacts import publish_summary
+from tasks.common import timed
 from tasks.continual import plan_continual, run_round, write_tables
 
 
@@ -23,12 +24,16 @@ def continual_flow(setting: str, data: str, out: str, predictions: str, table: s
                    params_path: str = "params.yaml") -> dict:
     """Run the rounds in order, each from the previous one's weights; write the round x batch table."""
     params = load_params(params_path)
-    plan = plan_continual(params, setting, data)
-    results, previous = [], None
-    for rnd in plan.rounds:
-        previous = run_round(params, setting, rnd, previous, out, predictions)
-        results.append(previous)
-    return publish_summary(write_tables(plan, results, out, predictions, table, metrics), "continual", setting)
+    with timed(f"continual@{setting}") as timing:
+        plan = plan_continual(params, setting, data)
+        results, previous = [], None
+        for rnd in plan.rounds:
+            with timing.part(rnd.name):  # a reused round takes no time
+                previous = run_round(params, setting, rnd, previous, out, predictions)
+            results.append(previous)
+        timing.count("rounds", len(results))
+        summary = write_tables(plan, results, out, predictions, table, metrics)
+    return publish_summary(summary, "continual", setting)
 
 
 def main() -> None:

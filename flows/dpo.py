@@ -13,6 +13,7 @@ from prefect import flow
 from flows.common import run_cli, stage_parser
 from ste.config import load_params
 from tasks.artifacts import publish_summary
+from tasks.common import timed, trained_steps
 
 
 @flow(name="dpo")
@@ -20,7 +21,10 @@ def dpo_flow(config: str, pairs: str, examples: str, adapter: str, out: str, par
     """Continue one config's SFT adapter with DPO on its preference pairs and its own failures."""
     from tasks.dpo import dpo_stage  # torch: imported once run_cli has set the process environment
 
-    return publish_summary(dpo_stage(load_params(params_path), config, adapter, pairs, examples, out), "dpo", config)
+    with timed(f"dpo@{config}") as timing:
+        summary = dpo_stage(load_params(params_path), config, adapter, pairs, examples, out)
+        timing.count("steps", trained_steps(summary))
+    return publish_summary(summary, "dpo", config)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from ste.config import Mode, load_params
 from ste.errors import ConfigError
 from ste.io import write_json
 from tasks.artifacts import publish_summary
+from tasks.common import timed
 
 
 @flow(name="evaluate")
@@ -31,12 +32,16 @@ def evaluate_flow(modes: list[str], out: str, metrics: str, config: str | None =
     weights = {"finetuned": adapter, "sft+dpo": adapter if dpo_adapter is None or is_untrained(dpo_adapter)
                else dpo_adapter}
     results = {}
-    for mode in modes:
-        if mode in params.evaluate.modes:
-            results[mode] = evaluate_mode(params, mode, out, config, demos, weights.get(mode))
-    if config and demos:
-        results["leakage"] = leakage(params, config, demos)
-    write_json(metrics, results)
+    with timed(f"evaluate@{config}" if config else "evaluate_baseline") as timing:
+        for mode in modes:
+            if mode in params.evaluate.modes:
+                with timing.part(mode) as part:  # model loading included
+                    results[mode] = evaluate_mode(params, mode, out, config, demos, weights.get(mode))
+                    part["test items"] = results[mode].get("n", 0)
+                timing.count("test items", part["test items"])
+        if config and demos:
+            results["leakage"] = leakage(params, config, demos)
+        write_json(metrics, results)
     return publish_summary(results, "evaluate", config or "baseline")
 
 

@@ -24,6 +24,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from flows.common import run_cli, stage_parser
 from ste.config import Params, load_params
 from tasks.artifacts import publish_summary
+from tasks.common import timed
 from tasks.explore import explore_api, finish_explore, start_explore
 
 
@@ -42,7 +43,7 @@ def task_runner(params: Params) -> TaskRunner:
 @flow(name="explore")
 def explore_flow(config: str = "full", out: str = "data/explore/full", params_path: str = "params.yaml") -> dict:
     """Simulated trial and error on every selected API, with the config's memory settings."""
-    return explore_configs_flow({config: out}, params_path)[config]
+    return explore_configs_flow({config: out}, params_path, stage=f"explore@{config}")[config]
 
 
 @flow(name="explore-all")
@@ -56,10 +57,13 @@ def explore_all_flow(out_root: str = "data/explore", params_path: str = "params.
 
 
 @flow(name="explore-configs")
-def explore_configs_flow(runs: dict[str, str], params_path: str = "params.yaml") -> dict:
-    """Prepare each config's run, explore each (config, API) in its own task, merge each config's parts."""
+def explore_configs_flow(runs: dict[str, str], params_path: str = "params.yaml", stage: str = "explore") -> dict:
+    """Prepare each config's run, explore each (config, API) in its own task, merge each config's parts;
+    `stage` names the run's timings (logs/timings/<stage>.json: wall time, peak RSS, trials run per minute)."""
     params = load_params(params_path)
-    summaries = explore_apis.with_options(task_runner=task_runner(params))(runs, params_path)
+    with timed(stage) as timing:
+        summaries = explore_apis.with_options(task_runner=task_runner(params))(runs, params_path)
+        timing.count("trials", sum(s["trials"] - s.get("resumed_trials", 0) for s in summaries.values()))
     return {config: publish_summary(summary, "explore", config) for config, summary in summaries.items()}
 
 

@@ -11,13 +11,18 @@ from prefect import flow
 from flows.common import run_cli, stage_parser
 from ste.config import load_params
 from tasks.artifacts import publish_summary
+from tasks.common import timed
 from tasks.filter import filter_stage
 
 
 @flow(name="filter")
 def filter_flow(trials: str, out: str, params_path: str = "params.yaml") -> dict:
     """Rule checks and the judge's three questions on every explored trial."""
-    return publish_summary(filter_stage(load_params(params_path), trials, out), "filter", Path(out).name)
+    config = Path(out).name
+    with timed(f"filter@{config}") as timing:
+        summary = filter_stage(load_params(params_path), trials, out)
+        timing.count("trials", summary["trials"])
+    return publish_summary(summary, "filter", config)
 
 
 def main() -> None:

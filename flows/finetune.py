@@ -9,6 +9,7 @@ from prefect import flow
 from flows.common import run_cli, stage_parser
 from ste.config import load_params
 from tasks.artifacts import publish_summary
+from tasks.common import timed, trained_steps
 
 
 @flow(name="finetune")
@@ -16,7 +17,10 @@ def finetune_flow(config: str, data: str, out: str, params_path: str = "params.y
     """Train the student on one config's exported records."""
     from tasks.finetune import finetune_stage  # torch: imported once run_cli has set the process environment
 
-    return publish_summary(finetune_stage(load_params(params_path), data, out, config), "finetune", config)
+    with timed(f"finetune@{config}") as timing:
+        summary = finetune_stage(load_params(params_path), data, out, config)
+        timing.count("steps", trained_steps(summary))
+    return publish_summary(summary, "finetune", config)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from prefect import flow
 from flows.common import run_cli, stage_parser
 from ste.config import load_params
 from tasks.artifacts import publish_summary
+from tasks.common import timed
 from tasks.paraphrase import paraphrase_stage
 
 
@@ -19,7 +20,9 @@ from tasks.paraphrase import paraphrase_stage
 def paraphrase_flow(config: str, kept: str, out: str, params_path: str = "params.yaml", trials: str | None = None,
                     verdicts: str | None = None) -> dict:
     """Balance the kept examples per API; export demonstrations, fine-tuning data and preference pairs."""
-    summary = paraphrase_stage(load_params(params_path), config, kept, out, trials, verdicts)
+    with timed(f"paraphrase@{config}") as timing:
+        summary = paraphrase_stage(load_params(params_path), config, kept, out, trials, verdicts)
+        timing.count("LLM calls", summary.get("calls", 0))
     return publish_summary(summary, "paraphrase", config)
 
 

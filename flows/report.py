@@ -15,6 +15,7 @@ from ste.config import load_params
 from ste.errors import ConfigError
 from ste.report import MODE_PAIRS
 from tasks.artifacts import publish_markdown
+from tasks.common import timed
 from tasks.report import write_report
 
 
@@ -25,8 +26,9 @@ def report_flow(out: str = "reports", params_path: str = "params.yaml", explore:
                 models: str = "models", paraphrase: str = "data/paraphrase") -> str:
     """The ablation report across all exploration configs and evaluation modes."""
     params = load_params(params_path)
-    text = write_report(list(params.explore.configs), list(params.evaluate.modes), mode_pairs, explore, metrics,
-                        continual, eval_dir, out, plots or f"{out}/plots", models, paraphrase)
+    with timed("report"):
+        text = write_report(list(params.explore.configs), list(params.evaluate.modes), mode_pairs, explore, metrics,
+                            continual, eval_dir, out, plots or f"{out}/plots", models, paraphrase)
     return publish_markdown(text, "ablation-report", "The ablation report (reports/ablation.md)")
 
 

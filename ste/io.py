@@ -1,4 +1,4 @@
-"""Artifact I/O that never leaves a half-written file where a reader would find it."""
+"""Artifact I/O that never leaves a half-written file where a reader would find it; the stages' timings."""
 from __future__ import annotations
 
 import json
@@ -13,6 +13,8 @@ from pydantic import BaseModel, ValidationError
 from ste.errors import DataError
 
 R = TypeVar("R", bound=BaseModel)
+TIMINGS_ENV = "STE_TIMINGS_DIR"
+TIMINGS_DIR = "logs/timings"
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -111,3 +113,35 @@ def read_jsonl(path: str | Path, model: type[R] | None = None, *, allow_torn_tai
             first = str(err).splitlines()[0] if isinstance(err, json.JSONDecodeError) else str(err).splitlines()[1:3]
             raise DataError(f"{path}:{n}: corrupt record ({first})") from None
     return out
+
+
+# ---------------------------------------------------------------- timings
+def timings_dir() -> Path:
+    """Where each stage writes what it measured of its run: `logs/timings` (or $STE_TIMINGS_DIR).
+
+    Wall time and peak memory depend on the machine and its load, not on the stage's inputs, so they stay out
+    of every DVC output (this folder is gitignored and .dvcignored): two runs of a stage on the same inputs then
+    write byte-identical outputs, and dvc.lock's hashes can match across runs.
+    """
+    return Path(os.environ.get(TIMINGS_ENV) or TIMINGS_DIR)
+
+
+def write_timings(stage: str, facts: dict) -> Path:
+    """Replace `<timings_dir>/<stage>.json` (stage: the DVC stage's name, e.g. `evaluate@full`) with `facts`."""
+    path = timings_dir() / f"{stage}.json"
+    write_json(path, {"stage": stage, **facts})
+    return path
+
+
+def read_timings(folder: str | Path | None = None) -> list[dict]:
+    """Every stage's timings in `folder` (default `timings_dir()`), oldest run first; unreadable files skipped."""
+    folder = Path(folder) if folder is not None else timings_dir()
+    found = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            facts = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(facts, dict):
+            found.append(facts)
+    return sorted(found, key=lambda t: str(t.get("started_at", "")))

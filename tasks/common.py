@@ -1,10 +1,19 @@
-"""What every task shares: no Prefect result caching (tasks write files), retries only for transient faults."""
+"""What every task shares: no Prefect result caching (tasks write files), retries only for transient faults;
+and how a stage measures its run (`timed`), outside its DVC outputs."""
 from __future__ import annotations
 
 import functools
+import logging
+import resource
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+
+from ste.io import write_timings
 
 RETRY_DELAYS_S = (5, 30, 120)  # before the 1st, 2nd, 3rd task-level retry (with jitter)
 
@@ -53,3 +62,77 @@ def stage_task(fn=None, *, retries: int = 2):
         retry_jitter_factor=0.5,
         retry_condition_fn=transient_only,
     )
+
+
+# ---------------------------------------------------------------- timings
+class Timing:
+    """What a stage measures of its run, beside its wall time and peak memory: the work it did (`count`), and
+    the wall time of its parts (`part`: an evaluated mode, a continual round)."""
+
+    def __init__(self, stage: str):
+        self.stage = stage
+        self.counts: dict[str, int] = {}
+        self.parts: dict[str, dict] = {}
+
+    def count(self, unit: str, n: int) -> None:
+        """Add `n` of `unit` ("trials", "test items", "steps") to the stage's work (rated per minute)."""
+        self.counts[unit] = self.counts.get(unit, 0) + int(n)
+
+    @contextmanager
+    def part(self, name: str) -> Iterator[dict[str, int]]:
+        """Time one part of the stage; the block may put its work ({unit: n}) into the yielded dict."""
+        counts: dict[str, int] = {}
+        start = time.perf_counter()
+        yield counts
+        self.parts[name] = rated(time.perf_counter() - start, counts)
+
+
+def rated(wall_s: float, counts: dict[str, int]) -> dict:
+    """{wall_s, counts, per_min}: the work of `counts` per minute of `wall_s`."""
+    minutes = wall_s / 60
+    return {"wall_s": round(wall_s, 1), "counts": dict(counts),
+            "per_min": {unit: round(n / minutes, 1) for unit, n in counts.items()} if minutes > 0 else {}}
+
+
+def trained_steps(summary: dict) -> int:
+    """The optimizer steps a fine-tuning or DPO summary ran in this run (none for an untrained one)."""
+    return max(0, int(summary.get("steps") or 0) - int(summary.get("resumed_from_step") or 0))
+
+
+def peak_rss_mb() -> float:
+    """The peak resident memory of this process, or of a child it waited for (the launched training processes),
+    in MB."""
+    kb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return round(kb / 1024, 1)
+
+
+@contextmanager
+def timed(stage: str) -> Iterator[Timing]:
+    """Measure the block as one run of the DVC stage `stage` (e.g. `evaluate@full`).
+
+    When the block ends without error, writes logs/timings/<stage>.json (`ste.io.write_timings`: started_at,
+    wall_s, peak_rss_mb, counts, per_min, parts) and logs one line with Prefect's run logger, so the UI shows
+    it too. None of it goes into the stage's DVC outputs: they hold only what the stage's inputs decide.
+    """
+    timing = Timing(stage)
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    start = time.perf_counter()
+    yield timing
+    facts = {"started_at": started_at, **rated(time.perf_counter() - start, timing.counts),
+             "peak_rss_mb": peak_rss_mb(), "parts": timing.parts}
+    path = write_timings(stage, facts)
+    rates = facts["per_min"]
+    work = "".join(f", {n} {unit} ({rates.get(unit, 0):.1f} per minute)" for unit, n in timing.counts.items())
+    _logger().info("%s took %.1f min, peak RSS %.0f MB%s (in %s)", stage, facts["wall_s"] / 60, facts["peak_rss_mb"],
+                   work, path)
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter:
+    """The Prefect run logger of the flow or task running, else this module's logger."""
+    from prefect.exceptions import MissingContextError
+    from prefect.logging import get_run_logger
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(__name__)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ use_process_env()  # as every stage process does, before a test imports torch: o
 # `make` exports the URL of `make run`'s server, which tests must not depend on: flows in tests use the
 # session server of `prefect_env`. Dropped before Prefect is imported, since it reads its settings once.
 os.environ.pop("PREFECT_API_URL", None)
+# The timings the stages of a test run write (logs/timings, ste.io.timings_dir) go to one temporary folder, not
+# the checkout's; stage processes started by tests inherit it.
+os.environ.setdefault("STE_TIMINGS_DIR", tempfile.mkdtemp(prefix="ste-test-timings-"))
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = Path(os.environ.get("STE_TEST_MODELS_DIR", ROOT / ".cache" / "models"))
