@@ -36,7 +36,7 @@ from ste.errors import ConfigError, DataError
 from ste.finetune import IGNORE, _adapter_key, _collate, encode, shared_prefix, target_logits, write_history
 from ste.io import atomic_write_dir, read_jsonl, write_json
 from ste.provenance import fingerprint
-from ste.training import CHECKPOINT, peak_rss_mb, train
+from ste.training import CHECKPOINT, train
 
 log = logging.getLogger(__name__)
 METRICS = ("loss", "rewards/margins", "rewards/accuracies", "rewards/chosen", "rewards/rejected")  # TRL's names
@@ -216,11 +216,11 @@ def train_dpo(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], setting
         checkpoint_every: builtin engine: optimizer steps between checkpoints (default: settings').
 
     Returns:
-        A summary: pairs used and skipped, steps, first and final loss and margin, wall time, peak RSS, ...
+        A summary: pairs used and skipped, steps, first and final loss and margin, ... (what the inputs decide:
+        the stage measures time and memory outside it, `tasks.common.timed`).
     """
     from transformers import AutoTokenizer
 
-    t0 = time.time()
     model_dir, sft_adapter_dir, out_dir = Path(model_dir), Path(sft_adapter_dir), Path(out_dir)
     _check(pairs)
     if not (sft_adapter_dir / "adapter_config.json").exists():
@@ -243,7 +243,7 @@ def train_dpo(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], setting
         "kinds": dict(sorted(Counter(p.get("kind", "unknown") for p in used).items())), **run,
         "epochs": settings.epochs, "first_loss": first[2], "final_loss": final[2], "first_margin": first[3],
         "final_margin": final[3], "final_accuracy": final[4], "reference": "the SFT adapter, frozen",
-        "sft_adapter": str(sft_adapter_dir), "wall_s": round(time.time() - t0, 2), "peak_rss_mb": peak_rss_mb(),
+        "sft_adapter": str(sft_adapter_dir),
     }
 
 

@@ -15,7 +15,6 @@ import hashlib
 import io
 import logging
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from ste.errors import ConfigError, DataError
 from ste.io import atomic_write_dir, atomic_write_text, read_jsonl, write_json
 from ste.llm.embedded import convert_once
 from ste.provenance import fingerprint
-from ste.training import CHECKPOINT, peak_rss_mb, train
+from ste.training import CHECKPOINT, train
 
 log = logging.getLogger(__name__)
 IGNORE = -100  # label of tokens that carry no loss
@@ -252,11 +251,11 @@ def finetune(
             fresh adapter; its LoRA shape (r, alpha, target modules) wins over `settings`.
 
     Returns:
-        A summary: examples, tokens, steps, wall time, peak RSS, first and final loss, ...
+        A summary: examples, tokens, steps, first and final loss, ... (what the inputs decide: the stage
+        measures time and memory outside it, `tasks.common.timed`).
     """
     from transformers import AutoTokenizer, set_seed
 
-    t0 = time.time()
     model_dir, out_dir, checkpoint_dir = Path(model_dir), Path(out_dir), Path(checkpoint_dir)
     init_adapter = Path(init_adapter) if init_adapter is not None else None
     _check(records)
@@ -295,7 +294,6 @@ def finetune(
         "first_loss": history[0][2] if history else None, "final_loss": history[-1][2] if history else None,
         "device": run.device, "init_adapter": str(init_adapter) if init_adapter else None,
         "processes": run.processes, "global_batch": settings.batch_size * settings.grad_accum * run.processes,
-        "wall_s": round(time.time() - t0, 2), "peak_rss_mb": peak_rss_mb(),
     }
 
 

@@ -19,7 +19,9 @@ METRICS = [("well_formed", "Well-formed"), ("api_match", "API match"), ("correct
            ("executable", "Executable")]
 EXPLORE_STATS = [("mode", "Imagination"), ("trials", "Trials"), ("valid_query_rate", "Valid queries"),
                  ("solved_rate", "Solved"), ("unique_query_rate", "Unique queries"), ("calls", "Calls"),
-                 ("ok_call_rate", "OK calls"), ("tokens", "Tokens"), ("run_wall_s", "Wall (s)")]
+                 ("ok_call_rate", "OK calls"), ("tokens", "Tokens")]
+# No wall times or throughput: they depend on the machine and its load, not on the run's inputs, and this report
+# is a DVC output. Each stage writes them to logs/timings/ instead (`python -m scripts.timings` prints them).
 REFERENCE = "full"  # every other config is compared with it, mode by mode
 BASELINE = ("baseline", "baseline")  # (config, mode) of the untrained student
 MODE_PAIRS = [("finetuned", "icl"), ("sft+dpo", "finetuned")]  # (first, second): compared within each config
@@ -269,34 +271,17 @@ def failures_table(data: dict, compared: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def throughput(data: dict) -> str:
-    """Trials explored and test items scored per minute of this run (what the default's budget buys)."""
-    explore = [row["explore"] for row in data["configs"].values() if row["explore"].get("trials")]
-    scored = [m for row in data["configs"].values() for m in row["modes"].values() if m.get("wall_s")]
-    scored += [data["baseline"]] if data["baseline"].get("wall_s") else []
-    lines = []
-    if explore:  # the configs explore at once: the run's wall time is the longest config's
-        trials, minutes = sum(s["trials"] for s in explore), max(s.get("run_wall_s", 0) for s in explore) / 60
-        lines.append(f"Exploration: {trials} trials in {minutes:.1f} min, {trials / minutes:.1f} trials per minute "
-                     f"(every config at once)." if minutes else f"Exploration: {trials} trials.")
-    if scored:
-        items, minutes = sum(m["n"] for m in scored), sum(m["wall_s"] for m in scored) / 60
-        lines.append(f"Evaluation: {items} test items scored in {minutes:.1f} min, {items / minutes:.1f} items per "
-                     "minute (model loading included).")
-    return "## Throughput\n\n" + "\n".join(lines) + "\n" if lines else ""
-
-
 def markdown(data: dict, modes: list[str], compared: list[dict] | None = None) -> str:
-    """The results table, the paired comparisons (`compare`'s output), learning from failures, the exploration
-    stats and the run's throughput."""
+    """The results table, the paired comparisons (`compare`'s output), learning from failures and the exploration
+    stats."""
     compared = adjust(compared or [])
     sections = [results_table(data, modes), comparisons_markdown(compared), failures_table(data, compared),
-                exploration_table(data), throughput(data)]
+                exploration_table(data)]
     return "\n".join(s for s in sections if s)
 
 
 def _stat(stats: dict, key: str) -> str:
-    """One exploration figure: rates as percentages, seconds with a decimal, counts whole."""
+    """One exploration figure: rates as percentages, counts whole."""
     if key == "valid_query_rate" and stats.get("trials"):
         v = stats.get("valid_queries", 0) / stats["trials"]
     else:
@@ -305,8 +290,6 @@ def _stat(stats: dict, key: str) -> str:
         return "–"
     if key.endswith("_rate"):
         return f"{100 * v:.0f}%"
-    if key.endswith("_s"):
-        return f"{v:,.1f}"
     return f"{v:,.0f}" if isinstance(v, (int, float)) else str(v)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 ToolStatus = Literal["ok", "invalid_args", "not_found", "error", "timeout"]
 
@@ -43,7 +43,15 @@ class Trial(Record):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     llm_retries: int = 0  # LLM requests retried while it ran (faults of the server, not of the trial)
-    wall_s: float = 0.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_wall_time(cls, data: Any) -> Any:
+        """Trials written before wall times left the DVC outputs (logs/timings holds them now) carry `wall_s`:
+        dropped on reading, so an old trials.jsonl still loads."""
+        if isinstance(data, dict) and "wall_s" in data:
+            data = {k: v for k, v in data.items() if k != "wall_s"}
+        return data
 
 
 class Example(Record):

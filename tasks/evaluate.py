@@ -1,7 +1,6 @@
 """Evaluate task: one student mode (baseline, ICL or fine-tuned) on the gold test set."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from tasks.common import stage_task
@@ -20,7 +19,6 @@ from ste.tools import build_registry
 def evaluate_mode(params: Params, mode: str, out_dir: str, config: str | None = None,
                   demos_path: str | None = None, adapter_dir: str | None = None) -> dict:
     """Predict and score one mode; writes predictions.jsonl, metrics.json, per_api.csv under out_dir/mode."""
-    start = time.perf_counter()
     registry = build_registry(params.tools)
     explored = (params.explore.resolve(config) if config else params.explore.defaults).apis
     apis, items = eval_items(params.evaluate, registry, explored)
@@ -31,7 +29,7 @@ def evaluate_mode(params: Params, mode: str, out_dir: str, config: str | None = 
     predictions = predict(model, registry, items, apis, mode, demos_retriever=retriever, k=params.evaluate.icl_k,
                           max_new_tokens=params.evaluate.max_new_tokens, batch=params.evaluate.batch_size)
     metrics, rows = score(predictions)
-    metrics = {**metrics, "split": params.evaluate.split, "wall_s": round(time.perf_counter() - start, 1)}
+    metrics = {**metrics, "split": params.evaluate.split}
     if retriever is not None:  # the kind the demonstrations came from: BM25 when the embedding model did not load
         metrics = {**metrics, **retriever.describe()}
     out = Path(out_dir) / mode

@@ -262,9 +262,9 @@ def run_cli_in_process(module: str, *args: str | Path) -> tuple[int, str]:
 
 
 def stable(value):
-    """A summary without what depends on the clock or on server faults (wall times, retry counts)."""
+    """A summary without what depends on server faults or on an interruption (retry counts, resumed work)."""
     if isinstance(value, dict):
-        return {k: stable(v) for k, v in value.items() if not any(w in k for w in ("wall", "retries", "resumed"))}
+        return {k: stable(v) for k, v in value.items() if not any(w in k for w in ("retries", "resumed"))}
     if isinstance(value, list):
         return [stable(v) for v in value]
     return value
@@ -330,8 +330,44 @@ def tree_digest(folder: str | Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def jsonl_rows(path: str | Path, drop: tuple[str, ...] = ("wall_s",)) -> list[dict]:
-    """The records of a JSONL file without the fields that depend on the clock."""
+# A key naming a measurement of the run itself (the machine, its load): none may be in a DVC output.
+TIMING_KEY = re.compile(r"wall|elapsed|seconds|rss|per_min|duration", re.IGNORECASE)
+
+
+def timing_keys(value: Any, where: str = "") -> list[str]:
+    """Every key of a JSON value (dotted path from `where`) whose name says it holds a time or memory measurement."""
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            found += [path] * bool(TIMING_KEY.search(str(key))) + timing_keys(item, path)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += timing_keys(item, f"{where}[{i}]")
+    return found
+
+
+def output_timing_keys(folder: str | Path) -> dict[str, list[str]]:
+    """timing_keys of every JSON and JSONL file under `folder` but a tokenizer's, by relative path (files without
+    any left out)."""
+    folder, found = Path(folder), {}
+    for path in sorted(folder.rglob("*")):
+        if path.name.startswith("tokenizer") or path.name == "vocab.json":  # a vocabulary's words ("ĠWall")
+            continue
+        if path.suffix == ".json":
+            keys = timing_keys(json.loads(path.read_text(encoding="utf-8")))
+        elif path.suffix == ".jsonl":
+            lines = path.read_text(encoding="utf-8").splitlines()
+            keys = [k for n, line in enumerate(lines, 1) if line.strip() for k in timing_keys(json.loads(line), f"{n}")]
+        else:
+            continue
+        if keys:
+            found[str(path.relative_to(folder))] = keys
+    return found
+
+
+def jsonl_rows(path: str | Path, drop: tuple[str, ...] = ()) -> list[dict]:
+    """The records of a JSONL file without the fields `drop` names (what depends on server faults, say)."""
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     return [{k: v for k, v in r.items() if k not in drop} for r in rows]
 

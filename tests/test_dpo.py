@@ -20,6 +20,7 @@ from ste.errors import ConfigError, DataError
 from ste.finetune import encode, load_student
 from ste.training import make_accelerator
 from ste.io import write_jsonl
+from tests.helpers import timing_keys
 from tests.test_finetune import greedy
 
 SYSTEM = "You are in tool mode. APIs: convert_units, get_capital."
@@ -164,7 +165,8 @@ def test_dpo_widens_the_margin_writes_a_loadable_student_and_resumes(tiny_model_
     assert margins[0] == 0 and margins[-1] > margins[1] > 0, margins  # the chosen calls pull away
     assert summary["final_loss"] < summary["first_loss"] == pytest.approx(math.log(2), abs=1e-6)
     assert summary["final_margin"] == margins[-1] and summary["final_accuracy"] == 1.0
-    assert summary["kinds"] == {"within_trial": 4} and summary["peak_rss_mb"] > 0 and summary["wall_s"] > 0
+    assert summary["kinds"] == {"within_trial": 4}
+    assert timing_keys(summary) == []  # the stage measures time and memory outside its outputs
     adapter = tmp_path / "out" / "adapter"
     assert not (adapter / "ref").exists() and (adapter / "params.json").read_text().count('"beta": 0.1') == 1
 

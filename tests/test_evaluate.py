@@ -97,14 +97,17 @@ def test_leakage_counts_items_that_share_a_value_or_a_query_with_the_training_ex
 
 
 def test_the_sft_dpo_student_is_the_dpo_adapter_or_else_the_sft_adapter(tmp_path, monkeypatch, prefect_env):
-    """evaluate_flow hands each trained mode its weights: DPO's adapter, or the SFT adapter when DPO had no data."""
+    """evaluate_flow hands each trained mode its weights: DPO's adapter, or the SFT adapter when DPO had no data.
+    Its timings (each mode's too) go to logs/timings, not into the metrics."""
     import flows.evaluate as flow_module
     import tasks.evaluate as task_module
     from ste.finetune import mark_untrained
+    from ste.io import TIMINGS_ENV
 
     seen = {}
     monkeypatch.setattr(task_module, "evaluate_mode", lambda params, mode, out, config, demos, weights:
-                        seen.setdefault(mode, weights) and {"n": 0})
+                        seen.setdefault(mode, weights) and {"n": 2})
+    monkeypatch.setenv(TIMINGS_ENV, str(tmp_path / "timings"))
     params = tmp_path / "params.yaml"
     params.write_text("evaluate: {modes: [finetuned, sft+dpo]}\n")
     dpo = tmp_path / "dpo" / "adapter"
@@ -112,6 +115,9 @@ def test_the_sft_dpo_student_is_the_dpo_adapter_or_else_the_sft_adapter(tmp_path
     run(["finetuned", "sft+dpo"], str(tmp_path / "e"), str(tmp_path / "m.json"), adapter="sft", dpo_adapter=str(dpo),
         params_path=str(params))
     assert seen == {"finetuned": "sft", "sft+dpo": str(dpo)}
+    assert json.loads((tmp_path / "m.json").read_text()) == {"finetuned": {"n": 2}, "sft+dpo": {"n": 2}}
+    timing = json.loads((tmp_path / "timings" / "evaluate_baseline.json").read_text())  # no --config: the baseline's
+    assert timing["counts"] == {"test items": 4} and set(timing["parts"]) == {"finetuned", "sft+dpo"}
     mark_untrained(dpo.parent, "no pairs")
     seen.clear()
     run(["finetuned", "sft+dpo"], str(tmp_path / "e"), str(tmp_path / "m.json"), adapter="sft", dpo_adapter=str(dpo),

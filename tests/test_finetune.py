@@ -14,6 +14,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from ste.config import FinetuneSection
 from ste.errors import DataError
 from ste.finetune import IGNORE, _batch_loss, _collate, encode, finetune, load_student, shared_prefix
+from tests.helpers import timing_keys
 
 SYSTEM = "You are in tool mode. APIs: convert_units, list_units."
 CALLS = [
@@ -118,7 +119,8 @@ def test_lora_learns_and_reloads(sharp_model_dir, tmp_path):
     summary = finetune(sharp_model_dir, RECORDS, settings(merge=True), out, tmp_path / "ckpt")
     assert summary["complete"] and summary["examples"] == 6 and summary["steps"] == 12
     assert summary["final_loss"] < 0.75 * summary["first_loss"]  # measured: 11.8 -> 7.2
-    assert summary["target_tokens"] < summary["tokens"] and summary["peak_rss_mb"] > 0
+    assert summary["target_tokens"] < summary["tokens"]
+    assert timing_keys(summary) == []  # the stage measures time and memory outside its outputs
     rows = list(csv.DictReader(open(out / "loss.csv")))
     assert [int(r["step"]) for r in rows] == list(range(1, 13)) and float(rows[-1]["epoch"]) == 4.0
     assert (out / "adapter" / "adapter_config.json").exists() and (out / "merged" / "config.json").exists()

@@ -172,8 +172,10 @@ def test_report_flow_publishes_the_report_as_a_markdown_artifact(prefect_env, tm
     assert artifacts[0].data == text and "| full finetuned vs baseline | 10 | 0 | 6 | 0 |" in text
 
 
-def test_learning_from_failures_and_throughput_sections():
-    from ste.report import adjust, failures_table, throughput
+def test_learning_from_failures_and_no_run_timings():
+    """The failures section; no wall time or throughput, though older inputs (below) still carry them: they depend
+    on the machine's load, and the report is a DVC output (logs/timings holds them, scripts/timings.py prints)."""
+    from ste.report import adjust, failures_table, markdown
 
     data = {"baseline": {"n": 80, "wall_s": 60.0}, "configs": {
         "full": {"explore": {"trials": 48, "run_wall_s": 240.0},
@@ -190,9 +192,11 @@ def test_learning_from_failures_and_throughput_sections():
     assert "made no significant difference in any config (of 1 configs compared" in text
     worse = adjust([{**compared[0], "diff": -40.0, "diff_ci": [-52.0, -30.0], "p": 1e-6}])
     assert "DPO on failures helped in no config and hurt significantly in full (of 1" in failures_table(data, worse)
-    rates = throughput(data)
-    assert "96 trials in 4.0 min, 24.0 trials per minute" in rates
-    assert "240 test items scored in 2.0 min, 120.0 items per minute" in rates
+    for row in data["configs"].values():
+        row["leakage"] = None
+    report = markdown(data, ["baseline", "finetuned", "sft+dpo"])
+    assert "## Exploration" in report and "| full | " in report
+    assert not any(w in report for w in ("Throughput", "Wall", "per minute", "240.0", " min"))
 
 
 def test_an_untrained_dpo_student_is_neither_compared_nor_called_a_result():

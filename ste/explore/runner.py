@@ -19,7 +19,6 @@ import logging
 import re
 import shutil
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -53,7 +52,6 @@ class RunPlan:
         constrained: structured decoding on or off.
         fingerprint: what run.json must still say for an API's trials to be added to this run.
         resumed: trials already finished when the run started.
-        started_at: wall-clock start (time.time(), comparable across processes).
     """
 
     out_dir: str
@@ -63,7 +61,6 @@ class RunPlan:
     constrained: bool
     fingerprint: str
     resumed: int
-    started_at: float
 
     @property
     def trials_per_api(self) -> int:
@@ -142,7 +139,7 @@ def start_run(registry: Registry, model: ChatModel, settings: ExploreSettings, o
         resumed += len(mine)
     if resumed:
         log.info("%s: resuming with %d finished trials", out, resumed)
-    return RunPlan(str(out), settings, tuple(apis), mode, constrained, fp, resumed, time.time())
+    return RunPlan(str(out), settings, tuple(apis), mode, constrained, fp, resumed)
 
 
 async def explore_api(registry: Registry, model: ChatModel, plan: RunPlan, api: str, *,
@@ -206,7 +203,7 @@ def finish_run(plan: RunPlan) -> dict:
         raise DataError(f"{out}: trials missing for {', '.join(short)}; run the stage again to resume")
     write_jsonl(out / "trials.jsonl", trials)
     summary = summarize(trials, list(plan.apis), mode=plan.mode, constrained=plan.constrained,
-                        resumed_trials=plan.resumed, run_wall_s=round(time.time() - plan.started_at, 3))
+                        resumed_trials=plan.resumed)
     write_json(out / "summary.json", summary)
     shutil.rmtree(out / "parts", ignore_errors=True)  # after the merged file is in place: a crash here loses nothing
     return summary

@@ -40,7 +40,6 @@ def stats(trials: list[Trial]) -> dict:
         "prompt_tokens": sum(t.prompt_tokens for t in trials),
         "completion_tokens": sum(t.completion_tokens for t in trials),
         "llm_retries": sum(t.llm_retries for t in trials),
-        "trial_wall_s": round(sum(t.wall_s for t in trials), 3),
     }
 
 

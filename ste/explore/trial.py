@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -262,7 +261,6 @@ async def run_trial(ex: Explorer, api: str, episode: int, index: int, history: l
     Returns:
         The finished Trial record.
     """
-    start = time.perf_counter()
     run = _TrialRun(ex, api, episode, index, history)
     imagine = run.imagine_call_first if ex.mode == "call_first" else run.imagine_query_first
     run.trial.imagination = await imagine()
@@ -270,5 +268,4 @@ async def run_trial(ex: Explorer, api: str, episode: int, index: int, history: l
         await run.act()
         if ex.settings.reflection:
             await run.reflect()
-    run.trial.wall_s = round(time.perf_counter() - start, 4)
     return run.trial
