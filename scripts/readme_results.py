@@ -2,7 +2,7 @@
 
 The README's results section, generated from the committed outputs of the last `dvc repro` (metrics/*.json and
 reports/ablation.md, both in git): Correct per config and student with its 95% interval, and the report's
-sentences on which differences are significant. Prints it; `--write` puts it into README.md between the
+sentences on which differences are significant. Run times are no DVC output (`python -m scripts.timings`). Prints it; `--write` puts it into README.md between the
 `<!-- results:begin -->` and `<!-- results:end -->` markers. tests/test_readme.py checks the README is current.
 """
 from __future__ import annotations
@@ -46,8 +46,7 @@ def results_block() -> str:
     report = (ROOT / "reports" / "ablation.md").read_text() if (ROOT / "reports" / "ablation.md").exists() else ""
     said = [line for line in report.splitlines()
             if re.match(r"^\d+ of \d+ differences are significant", line)
-            or line.startswith(("DPO on failures", "No config produced a preference pair", "Exploration: ",
-                                "Evaluation: "))]
+            or line.startswith(("DPO on failures", "No config produced a preference pair"))]
     return "\n".join(lines + [part for line in said for part in ("", line)]) + "\n"
 
 
