@@ -14,7 +14,7 @@ TODAY = dt.date(2026, 1, 15)
 
 @pytest.fixture(scope="module")
 def registry() -> Registry:
-    return Registry(builtin_tools(TODAY), timeout_s=30)  # generous: first calls load data files on a shared CPU
+    return Registry(builtin_tools(TODAY), timeout_s=30)  # generous: a shared CPU (data loads are never timed)
 
 
 def call(registry: Registry, api: str, **arguments) -> dict:

@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     section = load_params(args.params).tools if Path(args.params).exists() else ToolsSection()
     section = section.model_copy(update={"openapi": []})  # serve the built-in tools, never a loop of ourselves
-    uvicorn.run(create_app(build_registry(section)), host=args.host, port=args.port)
+    registry = build_registry(section)
+    registry.prepare()  # every tool's data before the first request: a client's timeout never waits on a load
+    uvicorn.run(create_app(registry), host=args.host, port=args.port)
 
 
 if __name__ == "__main__":
