@@ -120,11 +120,14 @@ def timed(stage: str) -> Iterator[Timing]:
     yield timing
     facts = {"started_at": started_at, **rated(time.perf_counter() - start, timing.counts),
              "peak_rss_mb": peak_rss_mb(), "parts": timing.parts}
-    path = write_timings(stage, facts)
-    rates = facts["per_min"]
+    rates, logger = facts["per_min"], _logger()
     work = "".join(f", {n} {unit} ({rates.get(unit, 0):.1f} per minute)" for unit, n in timing.counts.items())
-    _logger().info("%s took %.1f min, peak RSS %.0f MB%s (in %s)", stage, facts["wall_s"] / 60, facts["peak_rss_mb"],
-                   work, path)
+    try:
+        where = f"in {write_timings(stage, facts)}"
+    except OSError as err:  # a log of the run, not an output: the stage's work stands
+        where = f"not written: {err}"
+    logger.info("%s took %.1f min, peak RSS %.0f MB%s (%s)", stage, facts["wall_s"] / 60, facts["peak_rss_mb"],
+                work, where)
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:

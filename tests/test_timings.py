@@ -61,6 +61,15 @@ def test_timed_writes_the_stage_timings_outside_the_outputs_and_logs_them(timing
     assert not (timings / "report.json").exists()
 
 
+def test_timings_that_cannot_be_written_do_not_fail_the_stage(tmp_path, monkeypatch, caplog):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv(TIMINGS_ENV, str(tmp_path / "file" / "timings"))
+    with caplog.at_level(logging.INFO, logger="tasks.common"):
+        with timed("report"):
+            pass
+    assert "report took" in caplog.text and "not written" in caplog.text
+
+
 def test_the_timings_script_prints_one_row_per_stage_and_the_total(timings, capsys):
     from scripts.timings import main
 
