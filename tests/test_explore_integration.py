@@ -58,7 +58,7 @@ def test_embedded_model_explores_two_real_tools(tmp_path, embedded_dir, prefect_
     from tasks.explore import registry
 
     apis = ["get_country_capital", "get_airport_by_code"]
-    explorer = {"backend": "local", "model": str(embedded_dir), "batch_size": 4}
+    explorer = {"backend": "local", "model": str(embedded_dir)}
     params = {"llm": {"cache": True, "cache_dir": str(tmp_path / "cache"), "roles": {"explorer": explorer}},
               "explore": {"concurrency": 2, "configs": {"tiny": {}},
                           "defaults": {"apis": apis, "episodes": 1, "trials_per_episode": 2, "max_calls": 2,
@@ -104,6 +104,33 @@ def test_embedded_model_explores_two_real_tools(tmp_path, embedded_dir, prefect_
     assert summary["prompt_tokens"] == sum(t.prompt_tokens for t in trials)
     assert [r["api"] for r in summary["per_api"]] == apis and sum(r["trials"] for r in summary["per_api"]) == 4
     assert not (out / "parts").exists()
+
+
+@pytest.mark.slow
+def test_embedded_exploration_is_the_same_alone_and_beside_another_config_under_load(tmp_path, embedded_dir,
+                                                                                      prefect_env):
+    """The same trials, token for token, from `full` explored alone and from `full` explored beside `no_stm` while
+    two busy loops hold both cores. No call cache: every reply is computed again (and the second run finds the
+    kept KV states the first one left)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    explorer = {"backend": "local", "model": str(embedded_dir)}
+    params = {"llm": {"cache": False, "roles": {"explorer": explorer}},
+              "explore": {"concurrency": 2, "configs": {"full": {}, "no_stm": {"stm": False}},
+                          "defaults": {"apis": ["get_country_capital"], "episodes": 1, "trials_per_episode": 2,
+                                       "max_calls": 2, "max_new_tokens": 48, "seed": 0, "temperature": 0.7}}}
+    path = write_params(tmp_path / "params.yaml", params)
+    _flow(prefect_env, "full", tmp_path / "alone", path)
+    busy = [subprocess.Popen(["python3", "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        with temporary_settings({PREFECT_API_URL: prefect_env["PREFECT_API_URL"]}):
+            explore_all_flow(str(tmp_path / "beside"), str(path))
+    finally:
+        for p in busy:
+            p.kill()
+    alone = jsonl_rows(tmp_path / "alone" / "trials.jsonl")
+    assert jsonl_rows(tmp_path / "beside" / "full" / "trials.jsonl") == alone
+    assert len(alone) == 2 and any(row["turns"] for row in alone)  # real trials, with calls
 
 
 # ------------------------------------------------------------------ kill -9, then resume

@@ -35,7 +35,7 @@ class LocalChatModel(ChatModel):
 
     Args:
         model_dir: a folder with config.json, weights and a tokenizer with a chat template.
-        precision: the export's weights, "fp32" or "int4" (benchmarks/engine.py measures both).
+        precision: the export's weights, "fp32", "int8" or "int4" (benchmarks/engine.py measures them).
         use_constraints: honour `Decoding.constraint` (a regex) by masking the logits.
         workers: requests decoded at once, each on its own thread (replies do not depend on it).
         kv_cache_tokens: KV states kept for conversations that continue (0: none kept).

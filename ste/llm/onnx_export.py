@@ -16,7 +16,7 @@ from ste.errors import ConfigError
 from ste.llm.embedded import convert_once
 from ste.provenance import folder_digest
 
-PRECISIONS = ("fp32", "int4")
+PRECISIONS = ("fp32", "int8", "int4")  # int8/int4: weight-only, int8 activations in the products
 
 
 def engine_versions() -> dict[str, str]:
