@@ -11,6 +11,10 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 # torch's OpenMP threads spin while waiting: on a shared 2-core machine that made generation 3-4x slower.
 export OMP_WAIT_POLICY := PASSIVE
+# Fixed whatever the machine (flows/common.py REPRODUCIBLE_ENV): torch's CPU threads, the pinned time-zone data.
+export OMP_NUM_THREADS := 2
+export MKL_NUM_THREADS := 2
+export PYTHONTZPATH :=
 # dvc.yaml runs `python -m flows...`: the venv's python.
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 

@@ -20,12 +20,17 @@ PROCESS_ENV = {
     "TOKENIZERS_PARALLELISM": "false",  # else tokenizers warns and turns itself off in every forked worker
     "OMP_WAIT_POLICY": "PASSIVE",  # spinning OpenMP threads made generation 3-4x slower on shared cores
 }
+# What a stage's numbers must not follow, set whatever the environment says: torch's CPU threads (a sum split
+# over another number of threads can round differently) and the time-zone database (the pinned tzdata package,
+# not the machine's /usr/share/zoneinfo).
+REPRODUCIBLE_ENV = {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2", "PYTHONTZPATH": ""}
 
 
 def use_process_env() -> None:
-    """Set each PROCESS_ENV variable that the environment does not set already."""
+    """Set each PROCESS_ENV variable that the environment does not set already, and every REPRODUCIBLE_ENV one."""
     for key, value in PROCESS_ENV.items():
         os.environ.setdefault(key, value)
+    os.environ.update(REPRODUCIBLE_ENV)
 
 
 def stage_parser(doc: str) -> argparse.ArgumentParser:

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from flows.common import HEARTBEAT_ENV, PROCESS_ENV, stage_settings
+from flows.common import HEARTBEAT_ENV, PROCESS_ENV, REPRODUCIBLE_ENV, stage_settings
 
 
 def test_stage_processes_send_no_heartbeats_unless_asked(monkeypatch):
@@ -73,17 +73,18 @@ def test_a_stage_process_has_its_environment_before_torch_loads(tmp_path, prefec
         "            open(%r, 'w').write(json.dumps({k: os.environ.get(k) for k in keys}))\n"
         "sys.meta_path.insert(0, Spy())\n"
         "runpy.run_module('flows.finetune', run_name='__main__', alter_sys=True)\n"
-    ) % (str(seen), list(PROCESS_ENV), str(seen))
+    ) % (str(seen), list(PROCESS_ENV) + list(REPRODUCIBLE_ENV), str(seen))
     (tmp_path / "sft.jsonl").write_text("")
     (tmp_path / "params.yaml").write_text("{}\n")
     args = ["--config", "full", "--data", tmp_path / "sft.jsonl", "--out", tmp_path / "out",
             "--params", tmp_path / "params.yaml"]
     env = {k: v for k, v in prefect_env.items() if k not in PROCESS_ENV and k != HEARTBEAT_ENV}
+    env["OMP_NUM_THREADS"] = "7"  # a machine's own setting: the stage replaces it
     proc = subprocess.run([sys.executable, "-c", hook, *map(str, args)], env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "out" / "adapter" / "UNTRAINED").exists()
-    assert json.loads(seen.read_text()) == PROCESS_ENV
+    assert json.loads(seen.read_text()) == {**PROCESS_ENV, **REPRODUCIBLE_ENV}
 
 
 def _env() -> dict:
