@@ -6,8 +6,8 @@ The explore stage as a Prefect flow: one task per (config, API), on the task run
 - `dask`: a Dask cluster, local (in this process) or the scheduler at `orchestration.dask_address`.
   Its workers must see the output folder (a shared filesystem) and reach the LLM server.
 With `--all`, every config of params.yaml runs at once against one loaded explorer, each into
-`<out>/<config>`: their requests share the local model's batches, and a request two configs send alike
-(every config's first trial, say) is computed once. Each config resumes from its own fingerprint, so a
+`<out>/<config>`: a request two configs send alike (every config's first trial, say) is computed once, and
+what each config gets does not depend on the others running beside it. Each config resumes from its own fingerprint, so a
 change to one config recomputes only that one. Each API task appends to its own part file, so a killed run
 or a retried task resumes per API; the last task of a config merges its parts into trials.jsonl in a fixed
 order. Next step: Ray (prefect-ray's RayTaskRunner) would plug into `task_runner` below the same way.
