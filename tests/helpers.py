@@ -347,11 +347,12 @@ def timing_keys(value: Any, where: str = "") -> list[str]:
     return found
 
 
-def output_timing_keys(folder: str | Path) -> dict[str, list[str]]:
-    """timing_keys of every JSON and JSONL file under `folder` but a tokenizer's, by relative path (files without
-    any left out)."""
-    folder, found = Path(folder), {}
-    for path in sorted(folder.rglob("*")):
+def output_timing_keys(output: str | Path) -> dict[str, list[str]]:
+    """timing_keys of every JSON and JSONL file under `output` (a folder, or one file) but a tokenizer's, by path
+    relative to `output`'s folder (files without any left out)."""
+    output, found = Path(output), {}
+    folder, paths = (output, sorted(output.rglob("*"))) if output.is_dir() else (output.parent, [output])
+    for path in paths:
         if path.name.startswith("tokenizer") or path.name == "vocab.json":  # a vocabulary's words ("ĠWall")
             continue
         if path.suffix == ".json":

@@ -8,7 +8,9 @@ real HTTP, answering with tests.helpers.react_responder; the student is the tiny
 then check what a user relies on: every declared output exists; a fine-tuning change re-runs only the
 stages downstream of fine-tuning; a second repro runs nothing; a collaborator who clones and
 `dvc pull`s gets identical artifacts with nothing to re-run; a queued experiment sweep
-(`python -m flows.orchestrate sweep`) runs from the committed state and leaves the workspace alone.
+(`python -m flows.orchestrate sweep`) runs from the committed state and leaves the workspace alone; no output
+holds a measurement of the run (wall time, memory: those go to the untracked logs/timings/), so a forced re-run
+writes the same bytes.
 Fast checks: params.yaml and params-paper.yaml validate and hold every key the stages list.
 """
 from __future__ import annotations
@@ -21,7 +23,8 @@ import pytest
 import yaml
 
 from ste.config import load_params
-from tests.helpers import react_responder, tree_digest, write_params
+from ste.io import TIMINGS_ENV
+from tests.helpers import output_timing_keys, react_responder, tree_digest, write_params
 from tests.helpers_dvc import RAN, Project, copy_worktree, stage_env, tiny_params
 from tests.openai_stub import serve_stub
 
@@ -85,7 +88,8 @@ def stub_url():
 def project(tmp_path_factory, prefect_env, tiny_model_dir, stub_url) -> Project:
     """The repo copy after a first full `dvc repro`, committed; `first_run` holds the stages that ran."""
     tmp = tmp_path_factory.mktemp("dvc-pipeline")
-    proj = Project(tmp / "repo", stage_env(prefect_env))
+    env = {k: v for k, v in stage_env(prefect_env).items() if k != TIMINGS_ENV}  # the copy's own logs/timings/
+    proj = Project(tmp / "repo", env)
     proj.path.mkdir()
     copy_worktree(proj.path)
     write_params(proj.path / "params.yaml", tiny_params(stub_url, tiny_model_dir, tmp / "llm-cache", CONFIGS))
@@ -104,6 +108,25 @@ def test_repro_runs_every_stage_and_writes_every_declared_output(project):
     report = (project.path / "reports" / "ablation.md").read_text()
     assert "| (no STE) | baseline |" in report and all(f"| {c} | finetuned |" in report for c in CONFIGS)
     assert project.status() == {}
+
+
+@pytest.mark.slow
+def test_outputs_hold_no_measurement_of_the_run_and_a_forced_rerun_writes_the_same_bytes(project):
+    """Every JSON and JSONL output is free of wall times, memory and rates; each stage wrote those to
+    logs/timings/<stage>.json, which git and DVC ignore. Re-running a stage on the same inputs changes no hash."""
+    found = {str(out.relative_to(project.path)): keys for out in project.outs() if (keys := output_timing_keys(out))}
+    assert found == {}
+    timings = project.path / "logs" / "timings"
+    assert sorted(p.stem for p in timings.glob("*.json")) == sorted(project.stages())
+    explore = json.loads((timings / "explore.json").read_text())
+    assert explore["wall_s"] > 0 and explore["peak_rss_mb"] > 0 and explore["counts"]["trials"] > 0
+    assert project.git("status", "--porcelain").stdout == ""  # logs/ is ignored
+    lock = (project.path / "dvc.lock").read_text()
+    before = timings.joinpath("evaluate_baseline.json").read_text()
+    assert RAN.findall(project.dvc("repro", "--force", "--single-item", "evaluate_baseline").stdout) == [
+        "evaluate_baseline"]
+    assert (project.path / "dvc.lock").read_text() == lock and project.status() == {}
+    assert timings.joinpath("evaluate_baseline.json").read_text() != before  # the new run's own timings
 
 
 @pytest.mark.slow
