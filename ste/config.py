@@ -36,7 +36,7 @@ class LLMSpec(Strict):
     max_concurrency: int = Field(8, ge=1)  # openai: requests in flight
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(5, ge=0)
-    workers: int = Field(2, ge=1)  # local: requests decoded at once, one thread each (replies do not depend on it)
+    workers: int = Field(1, ge=1)  # local: requests decoded at once, one Python thread each (replies do not depend on it)
     kv_cache_tokens: int = Field(32768, ge=0)  # local: KV states kept for conversations that continue (0: none)
     precision: Literal["fp32", "int8", "int4"] = "fp32"  # local: the ONNX export's weights (benchmarks/engine.py)
     revision: str | None = None  # openai: what identifies the weights behind `model` (an adapter's hash); cache key

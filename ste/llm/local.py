@@ -1,8 +1,8 @@
 """The local backend: a Hugging Face model folder served in-process by onnxruntime-genai, deterministically.
 
 The folder is exported once to ONNX (`ste.llm.onnx_export`). Each request is decoded alone (batch 1) by one of
-`workers` threads, each ONNX Runtime call on one thread, so a reply never depends on what else runs: no batch
-company, no thread count that follows the machine. The token choice is ours: greedy, or sampling from a
+`workers` threads, each ONNX Runtime call on `THREADS_PER_REQUEST` threads, so a reply never depends on what else
+runs: no batch company, no thread count that follows the machine. The token choice is ours: greedy, or sampling from a
 generator seeded by the request's own `Decoding.seed`; a constraint (a regex) masks the logits each step.
 
 Conversations keep their KV states: a prompt is fed in chunks that start at each message (`<|im_start|>`), and
@@ -27,7 +27,10 @@ from ste.errors import ConfigError, LLMError
 from ste.llm.base import ChatModel, Completion, Decoding, Message
 from ste.llm.kv_store import KVStore
 
-THREADS_PER_REQUEST = 1  # ONNX Runtime's threads per call: fixed, so the numbers do not follow the machine
+# ONNX Runtime's threads per call: fixed, so the numbers do not follow the machine. onnxruntime-genai holds
+# Python's GIL while it computes, so two requests on two Python threads take turns (benchmarks/engine.py): the
+# cores go to each call instead.
+THREADS_PER_REQUEST = 2
 
 
 class LocalChatModel(ChatModel):
@@ -37,12 +40,13 @@ class LocalChatModel(ChatModel):
         model_dir: a folder with config.json, weights and a tokenizer with a chat template.
         precision: the export's weights, "fp32", "int8" or "int4" (benchmarks/engine.py measures them).
         use_constraints: honour `Decoding.constraint` (a regex) by masking the logits.
-        workers: requests decoded at once, each on its own thread (replies do not depend on it).
+        workers: requests decoded at once, each on its own thread (replies do not depend on it; the engine
+            holds the GIL while it computes, so more than one gains little today).
         kv_cache_tokens: KV states kept for conversations that continue (0: none kept).
         models_dir: where the ONNX export is kept.
     """
 
-    def __init__(self, model_dir: Path, precision: str = "fp32", use_constraints: bool = True, workers: int = 2,
+    def __init__(self, model_dir: Path, precision: str = "fp32", use_constraints: bool = True, workers: int = 1,
                  kv_cache_tokens: int = 32768, models_dir: str | Path = ".cache/models"):
         super().__init__()
         from ste.llm.onnx_export import engine_versions, onnx_model_dir
