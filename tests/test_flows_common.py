@@ -43,6 +43,16 @@ def test_fast_exit_finishes_threads_and_exit_handlers_and_flushes(tmp_path):
     assert marker.read_text() == "ok"
 
 
+def test_fast_exit_stops_an_idle_thread_pool():
+    """A stage that keeps a thread pool open (the local model does) still exits, as the interpreter would."""
+    code = ("import concurrent.futures\nfrom flows.common import run_cli\n"
+            "pool = concurrent.futures.ThreadPoolExecutor(2)\n"
+            "def main():\n    print(pool.submit(lambda: 41 + 1).result())\n"
+            "run_cli(main, stage=True)\n")
+    proc = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "42\n", proc.stderr
+
+
 def test_bad_input_still_exits_2_with_one_line():
     code = ("from flows.common import run_cli\nfrom ste.errors import ConfigError\n"
             "def main():\n    raise ConfigError('params.yaml: explore.nope: unknown key')\n"
