@@ -6,9 +6,8 @@ runs: no batch company, no thread count that follows the machine. The token choi
 generator seeded by the request's own `Decoding.seed`; a constraint (a regex) masks the logits each step.
 
 Conversations keep their KV states: a prompt is fed in chunks that start at each message (`<|im_start|>`), and
-after a reply the engine's generator is rewound to the start of that reply's header and kept
-(`ste.llm.kv_store`). The next turn of the conversation, or any prompt that starts with the same messages,
-takes it and feeds only the chunks it lacks. A chunk's states depend only on the chunks before it, so a prompt
+after a reply the engine's generator is kept, valid up to the start of that reply's header (`ste.llm.kv_store`). The next turn of the conversation, or any prompt that starts with some of the same
+messages, takes it, rewinds it to the last message they share, and feeds only the chunks it lacks. A chunk's states depend only on the chunks before it, so a prompt
 computes the very same numbers whether its first messages came from the store or were fed again: replies do
 not depend on what the store held (a test checks it bit for bit).
 """
@@ -104,7 +103,9 @@ class LocalChatModel(ChatModel):
                            f"new ones exceeds its context of {self._context} tokens")
         starts = self.chunk_starts(prompt)
         generator, fed = self.kv.take(prompt, starts)
-        if generator is None:
+        if generator is not None:
+            generator.rewind_to(fed)  # back to where this prompt and the kept tokens part
+        else:
             params = og.GeneratorParams(self._model)
             # The KV cache grows with the conversation instead of being allocated for the whole context up front.
             params.set_search_options(max_length=self._context, past_present_share_buffer=False)
@@ -114,7 +115,8 @@ class LocalChatModel(ChatModel):
                 generator.append_tokens(prompt[start:end])
         self.kv.computed += len(prompt) - fed
         tokens, text = self._decode(generator, decoding, constraint)
-        generator.rewind_to(starts[-1])  # keep the prompt up to the reply's header: the next turn starts there
+        # Kept as it is, valid up to the reply's header, where the next turn parts from it; it is rewound once,
+        # by the request that takes it (onnxruntime-genai 0.18 computes wrong states after two rewinds in a row).
         self.kv.put(prompt[:starts[-1]], generator)
         return Completion(text, prompt_tokens=len(prompt), completion_tokens=len(tokens))
 
