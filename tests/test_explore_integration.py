@@ -114,7 +114,7 @@ def test_embedded_exploration_is_the_same_alone_and_beside_another_config_under_
     kept KV states the first one left)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    explorer = {"backend": "local", "model": str(embedded_dir), "precision": "int8"}  # the default explorer's
+    explorer = {"backend": "local", "model": str(embedded_dir)}
     params = {"llm": {"cache": False, "roles": {"explorer": explorer}},
               "explore": {"concurrency": 2, "configs": {"full": {}, "no_stm": {"stm": False}},
                           "defaults": {"apis": ["get_country_capital"], "episodes": 1, "trials_per_episode": 2,
