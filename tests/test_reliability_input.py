@@ -187,7 +187,10 @@ def _one_at_a_time(tool, raw: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def toolbox() -> Registry:
-    return build_registry(ToolsSection(timeout_s=10))
+    """Every tool with its data loaded (untimed, as a stage does first): the tests time the calls alone."""
+    registry = build_registry(ToolsSection(timeout_s=10))
+    registry.prepare()
+    return registry
 
 
 @pytest.mark.timeout(300)
