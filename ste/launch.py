@@ -80,6 +80,8 @@ def run_job(args: argparse.Namespace, job: Callable[[Params], dict]) -> int:
     except STEError as err:
         print(f"error: {err}", file=sys.stderr)
         outcome = {"error": str(err), "kind": type(err).__name__}
-    if rank == 0 and args.result:
+    # Any process that saw bad input reports it: the others are stopped as soon as one exits, maybe before rank 0
+    # has written anything (each process reads the same input, so they report the same error).
+    if args.result and (rank == 0 or "error" in outcome):
         write_json(args.result, outcome)
     return 2 if "error" in outcome else 0
