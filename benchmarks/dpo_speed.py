@@ -34,7 +34,7 @@ from ste.react import format_call
 from ste.student import student_messages
 from ste.testset import load_testset
 from ste.tools import build_registry
-from ste.training import peak_rss_mb
+from ste.io import peak_rss_mb
 
 
 def realistic_pairs(n: int, n_apis: int) -> list[dict]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import tempfile
 from pathlib import Path
@@ -124,6 +125,13 @@ def timings_dir() -> Path:
     write byte-identical outputs, and dvc.lock's hashes can match across runs.
     """
     return Path(os.environ.get(TIMINGS_ENV) or TIMINGS_DIR)
+
+
+def peak_rss_mb() -> float:
+    """The peak resident memory of this process, or of a child it waited for (the launched training processes),
+    in MB."""
+    kb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return round(kb / 1024, 1)
 
 
 def write_timings(stage: str, facts: dict) -> Path:

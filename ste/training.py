@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import resource
 import shutil
 import sys
 from contextlib import nullcontext
@@ -183,11 +182,6 @@ def train(model, objective: Objective, settings, checkpoint: Path, run_id: str,
         acc.wait_for_everyone()
     return Run(history=history, start=start, stop=stop, total=total, device=str(acc.device),
                trainable_params=trainable, processes=procs)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MB."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 # ---------------------------------------------------------------- checkpoints

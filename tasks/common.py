@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import resource
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -13,7 +12,7 @@ from typing import Iterator
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from ste.io import write_timings
+from ste.io import peak_rss_mb, write_timings
 
 RETRY_DELAYS_S = (5, 30, 120)  # before the 1st, 2nd, 3rd task-level retry (with jitter)
 
@@ -97,13 +96,6 @@ def rated(wall_s: float, counts: dict[str, int]) -> dict:
 def trained_steps(summary: dict) -> int:
     """The optimizer steps a fine-tuning or DPO summary ran in this run (none for an untrained one)."""
     return max(0, int(summary.get("steps") or 0) - int(summary.get("resumed_from_step") or 0))
-
-
-def peak_rss_mb() -> float:
-    """The peak resident memory of this process, or of a child it waited for (the launched training processes),
-    in MB."""
-    kb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return round(kb / 1024, 1)
 
 
 @contextmanager
