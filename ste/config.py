@@ -115,6 +115,7 @@ class ExploreSettings(Strict):
     values_in_query: bool = True  # call-first: the question must state every argument value of its call
     max_reimagine: int = Field(3, ge=0)
     max_query_chars: int = Field(300, ge=20)
+    max_query_tokens: int = Field(80, ge=8)  # imagining a query or question: one that is not done by then is dropped
     temperature: float = Field(1.0, ge=0)
     max_new_tokens: int = Field(360, ge=8)
     seed: int = 0

@@ -470,3 +470,13 @@ def test_part_files_have_safe_distinct_names(tmp_path):
     assert part_path(tmp_path, "get_weather").name == "get_weather.jsonl"
     odd = [part_path(tmp_path, n).name for n in ("GET /v1/pets", "GET_/v1/pets", "GET /v1.pets")]
     assert len(set(odd)) == 3 and all("/" not in n and " " not in n for n in odd)
+
+
+@pytest.mark.parametrize("mode", ["query_first", "call_first"])
+def test_imagined_queries_have_their_own_token_budget(tmp_path, mode):
+    _, model, _ = run(tmp_path, imagination=mode, max_query_tokens=24, max_new_tokens=99)
+    budgets = {d.stop: set() for _, d in model.requests}
+    for _, d in model.requests:
+        budgets[d.stop].add(d.max_tokens)
+    assert budgets[IMAGINE_STOP] == {24}  # the queries
+    assert budgets[ACT_STOP] == {99}  # the steps that act

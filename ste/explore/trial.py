@@ -124,7 +124,8 @@ class _TrialRun:
         rejected: list[dict] = []
         for k in range(self.s.max_reimagine + 1):
             msg = P.imagine_message(self.first, extras=self.extras(rejected, False))
-            c = await self.chat(self.base + [msg], f"imagine/{k}", "query", IMAGINE_STOP)
+            c = await self.chat(self.base + [msg], f"imagine/{k}", "query", IMAGINE_STOP,
+                                max_tokens=self.s.max_query_tokens)
             query = clean_query(c.text)
             reason = self.check(query)
             if reason is None:
@@ -162,7 +163,8 @@ class _TrialRun:
             # The worked examples come after the episode's context (short-term memory), not before it: the
             # context then stays a prefix that this trial's act steps share, so a local model reuses its states.
             messages = self.base + list(P.question_examples()) + [msg]
-            c = await self.chat(messages, f"question/{k}", "question", IMAGINE_STOP, literals=literals)
+            c = await self.chat(messages, f"question/{k}", "question", IMAGINE_STOP, literals=literals,
+                                max_tokens=self.s.max_query_tokens)
             query = clean_query(c.text)
             reason = self.check(query, call["arguments"])
             if reason is None:
