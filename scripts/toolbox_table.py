@@ -1,6 +1,6 @@
 """python -m scripts.toolbox_table > toolbox.md
 
-Print the built-in toolbox as a Markdown list by category (generated from the registry, for the README).
+Print the built-in toolbox as a Markdown list by category (generated from the registry, for docs/toolbox.md).
 """
 from __future__ import annotations
 

@@ -6,12 +6,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_readme_lists_the_current_toolbox():
-    table = subprocess.run([sys.executable, "-m", "scripts.toolbox_table"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout
-    assert table.strip() and table.strip() in (ROOT / "README.md").read_text()
-
-
 def test_readme_results_are_the_committed_outputs():
     """The results block is generated from metrics/ and reports/ (python -m scripts.readme_results --write)."""
     from scripts.readme_results import BEGIN, END, results_block
