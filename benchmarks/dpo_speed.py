@@ -1,8 +1,8 @@
 """OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/dpo_speed.py [--steps 3] [--batch 4] [--apis 8] [--trl-steps 1]
 
-Speed and memory of DPO steps on the embedded model (float32 CPU): the builtin engine (ste/dpo.py: our loop,
+Speed and memory of DPO steps on the embedded model (float32 CPU): the builtin engine (ste/dpo/train.py: our loop,
 the shared prompt through the model once per micro-batch, reference log-probs computed once up front) against
-TRL's DPOTrainer (ste/dpo_trl.py: every row whole, policy and reference, every step). The pairs are shaped
+TRL's DPOTrainer (ste/dpo/trl_engine.py: every row whole, policy and reference, every step). The pairs are shaped
 like real ones: the student's tool-mode prompt listing `--apis` APIs (the descriptions are most of its
 tokens), a gold test query, its gold call as "chosen" and the same call with one argument renamed (an
 invalid_args failure) as "rejected". Without --adapter, a fresh LoRA adapter of the `finetune` defaults plays
@@ -26,15 +26,15 @@ from flows.common import use_process_env
 
 use_process_env()  # offline, passive OpenMP threads: before torch loads
 
-from ste.config import DPOSection, FinetuneSection, ToolsSection
-from ste.dpo import fitting_pairs, train_dpo
-from ste.dpo_trl import dpo_trainer, scored_targets_only
-from ste.llm.embedded import embedded_model_dir
-from ste.react import format_call
-from ste.student import student_messages
-from ste.testset import load_testset
-from ste.tools import build_registry
-from ste.io import peak_rss_mb
+from ste.core.config import DPOSection, FinetuneSection, ToolsSection
+from ste.dpo.train import fitting_pairs, train_dpo
+from ste.dpo.trl_engine import dpo_trainer, scored_targets_only
+from ste.core.llm.embedded import embedded_model_dir
+from ste.core.react import format_call
+from ste.core.student import student_messages
+from ste.core.testset import load_testset
+from ste.core.tools import build_registry
+from ste.core.io import peak_rss_mb
 
 
 def realistic_pairs(n: int, n_apis: int) -> list[dict]:
@@ -82,7 +82,7 @@ class Clock(logging.Handler):
 
 def builtin(model_dir: Path, adapter: Path, pairs: list[dict], settings: DPOSection, steps: int, tmp: Path) -> tuple:
     clock = Clock()
-    for name in ("ste.training", "ste.dpo"):
+    for name in ("ste.training.loop", "ste.dpo.train"):
         logging.getLogger(name).addHandler(clock)
         logging.getLogger(name).setLevel(logging.INFO)
     start = time.perf_counter()

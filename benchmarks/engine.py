@@ -1,6 +1,6 @@
 """.venv/bin/python benchmarks/engine.py [--tokens 64]
 
-The local backend's engine (onnxruntime-genai, `ste.llm.local`) against the transformers path, on the embedded
+The local backend's engine (onnxruntime-genai, `ste.core.llm.local`) against the transformers path, on the embedded
 model (SmolLM2-135M) with explorer-like prompts (a tool's signature as the system prompt, a question), printed as
 figures and ratios (nothing here asserts a timing; the machine is shared, so ratios are steadier than seconds):
 1. speed: tokens/s of greedy decoding with `--tokens` new tokens (a reply also ends at end of turn), for
@@ -31,13 +31,13 @@ from flows.common import use_process_env
 
 use_process_env()  # offline, passive OpenMP threads: before torch loads
 
-from ste.config import ToolsSection  # noqa: E402
-from ste.llm.base import Decoding  # noqa: E402
-from ste.llm.constraints import choice_regex, react_call_regex  # noqa: E402
-from ste.llm.embedded import embedded_model_dir  # noqa: E402
-from ste.llm.local import LocalChatModel  # noqa: E402
-from ste.react import parse_step  # noqa: E402
-from ste.tools import build_registry  # noqa: E402
+from ste.core.config import ToolsSection  # noqa: E402
+from ste.core.llm.base import Decoding  # noqa: E402
+from ste.core.llm.constraints import choice_regex, react_call_regex  # noqa: E402
+from ste.core.llm.embedded import embedded_model_dir  # noqa: E402
+from ste.core.llm.local import LocalChatModel  # noqa: E402
+from ste.core.react import parse_step  # noqa: E402
+from ste.core.tools import build_registry  # noqa: E402
 
 PRECISIONS = ("fp32", "int8", "int4")
 TORCH_THREADS = 2  # the engine's 2 workers x 1 thread each

@@ -31,12 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the stub server, its responder and the scripted model live in tests/
 
-from ste.config import ExploreSettings, LLMSection, LLMSpec, ToolsSection  # noqa: E402
+from ste.core.config import ExploreSettings, LLMSection, LLMSpec, ToolsSection  # noqa: E402
 from ste.explore import arguments as argsrc  # noqa: E402
-from ste.explore import run_explore  # noqa: E402
-from ste.llm.base import ChatModel  # noqa: E402
-from ste.llm.factory import build_chat_model  # noqa: E402
-from ste.tools import Registry, build_registry  # noqa: E402
+from ste.explore.runner import run_explore  # noqa: E402
+from ste.core.llm.base import ChatModel  # noqa: E402
+from ste.core.llm.factory import build_chat_model  # noqa: E402
+from ste.core.tools import Registry, build_registry  # noqa: E402
 from tests.fakes import ScriptedChatModel  # noqa: E402
 from tests.helpers import free_port, react_responder  # noqa: E402
 

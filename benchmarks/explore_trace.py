@@ -14,10 +14,10 @@ import time
 import yaml
 
 from flows.common import use_process_env
-from ste.config import parse_params
+from ste.core.config import parse_params
 from ste.explore.runner import run_explore
-from ste.llm.embedded import embedded_model_dir
-from ste.llm.local import LocalChatModel
+from ste.core.llm.embedded import embedded_model_dir
+from ste.core.llm.local import LocalChatModel
 from tasks.explore import registry
 
 

@@ -1,6 +1,6 @@
 """OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/finetune_speed.py [--steps 3] [--compare]
 
-Seconds per optimizer step and peak RSS of the fine-tune loop (ste/training.py) on the embedded model
+Seconds per optimizer step and peak RSS of the fine-tune loop (ste/training/loop.py) on the embedded model
 (SmolLM2-135M, float32 CPU, LoRA of the `finetune` defaults), printed as figures and ratios. The records are
 gold test queries with their gold calls behind the student's real tool-mode prompt (`student_messages`)
 listing `--apis` built-in APIs; the queries all belong to the first two APIs, so a 2-API and an 8-API run
@@ -25,14 +25,14 @@ from flows.common import use_process_env
 
 use_process_env()  # offline, passive OpenMP threads: before torch loads
 
-from ste.config import FinetuneSection, ToolsSection  # noqa: E402
-from ste.finetune import IGNORE, _batch_loss, _collate, _load_model, encode, finetune, shared_prefix
-from ste.llm.embedded import embedded_model_dir
-from ste.react import format_call
-from ste.student import student_messages
-from ste.testset import load_testset
-from ste.tools import build_registry
-from ste.io import peak_rss_mb
+from ste.core.config import FinetuneSection, ToolsSection  # noqa: E402
+from ste.training.finetune import IGNORE, _batch_loss, _collate, _load_model, encode, finetune, shared_prefix
+from ste.core.llm.embedded import embedded_model_dir
+from ste.core.react import format_call
+from ste.core.student import student_messages
+from ste.core.testset import load_testset
+from ste.core.tools import build_registry
+from ste.core.io import peak_rss_mb
 
 
 def realistic_records(n: int, n_apis: int) -> list[dict]:
@@ -65,8 +65,8 @@ def one(n_apis: int, batch: int, steps: int) -> dict:
     tok = AutoTokenizer.from_pretrained(model_dir)
     rows = [encode(tok, r["messages"], 2048)[:2] for r in records]
     clock = StepClock()
-    logging.getLogger("ste.training").addHandler(clock)
-    logging.getLogger("ste.training").setLevel(logging.INFO)
+    logging.getLogger("ste.training.loop").addHandler(clock)
+    logging.getLogger("ste.training.loop").setLevel(logging.INFO)
     settings = FinetuneSection(batch_size=batch, epochs=1, max_length=2048)
     rss0 = peak_rss_mb()
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))  # tests.helpers_dvc builds the tiny copy; `tests`
 TARGET_S = 2.0
 # What a stage imports anyway (the explore stage's own modules: config, runner, LLM layer, tools); Prefect's
 # share of a stage is what it adds on top of them.
-STAGE_IMPORTS = "import ste.config, ste.explore, ste.llm.factory, ste.tools\n"
+STAGE_IMPORTS = "import ste.core.config, ste.explore, ste.core.llm.factory, ste.core.tools\n"
 PLAIN = STAGE_IMPORTS + "def step(x):\n    return x + 1\ndef stage():\n    return step(1)\nstage()\n"
 NOOP_FLOW = STAGE_IMPORTS + (
     "from prefect import flow, task\nfrom prefect.cache_policies import NO_CACHE\n"
@@ -113,7 +113,7 @@ def tiny_llama(path: Path) -> Path:
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from ste.llm.embedded import embedded_tokenizer_dir
+    from ste.core.llm.embedded import embedded_tokenizer_dir
 
     torch.manual_seed(0)
     tok = AutoTokenizer.from_pretrained(embedded_tokenizer_dir(ROOT / ".cache" / "models"))

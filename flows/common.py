@@ -9,7 +9,7 @@ import threading
 from contextlib import contextmanager, nullcontext
 from typing import Callable
 
-from ste.errors import STEError
+from ste.core.errors import STEError
 
 HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
 # The environment of a process that may load a model, set before torch or transformers are imported (flows

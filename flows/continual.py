@@ -12,8 +12,8 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.config import load_params
-from ste.errors import ConfigError
+from ste.core.config import load_params
+from ste.core.errors import ConfigError
 from tasks.artifacts import publish_summary
 from tasks.common import timed
 from tasks.continual import plan_continual, run_round, write_tables

@@ -2,7 +2,7 @@
     --examples data/paraphrase/full/examples.jsonl --adapter models/full/adapter --out models/full/dpo
 
 The DPO stage as a Prefect flow: the fine-tuned student learns from failures too, the explorer's (the config's
-preference pairs) and its own (replies sampled on its training queries that fail when run, ste/onpolicy.py). It
+preference pairs) and its own (replies sampled on its training queries that fail when run, ste/dpo/onpolicy.py). It
 continues the SFT adapter against the SFT student, frozen; with no pairs (or DPO switched off) it writes a
 marked untrained adapter, and the sft+dpo student is the SFT student.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.config import load_params
+from ste.core.config import load_params
 from tasks.artifacts import publish_summary
 from tasks.common import timed, trained_steps
 

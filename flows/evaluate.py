@@ -14,9 +14,9 @@ from typing import get_args
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.config import Mode, load_params
-from ste.errors import ConfigError
-from ste.io import write_json
+from ste.core.config import Mode, load_params
+from ste.core.errors import ConfigError
+from ste.core.io import write_json
 from tasks.artifacts import publish_summary
 from tasks.common import timed
 
@@ -25,18 +25,15 @@ from tasks.common import timed
 def evaluate_flow(modes: list[str], out: str, metrics: str, config: str | None = None, demos: str | None = None,
                   adapter: str | None = None, params_path: str = "params.yaml", dpo_adapter: str | None = None) -> dict:
     """Evaluate each mode that params.yaml's evaluate.modes enables; write {mode: metrics, "leakage": counts}."""
-    from ste.finetune import is_untrained
     from tasks.evaluate import evaluate_mode, leakage  # torch: imported once run_cli has set the process environment
 
     params = load_params(params_path)
-    weights = {"finetuned": adapter, "sft+dpo": adapter if dpo_adapter is None or is_untrained(dpo_adapter)
-               else dpo_adapter}
     results = {}
     with timed(f"evaluate@{config}" if config else "evaluate_baseline") as timing:
         for mode in modes:
             if mode in params.evaluate.modes:
                 with timing.part(mode) as part:  # model loading included
-                    results[mode] = evaluate_mode(params, mode, out, config, demos, weights.get(mode))
+                    results[mode] = evaluate_mode(params, mode, out, config, demos, adapter, dpo_adapter)
                     part["test items"] = results[mode].get("n", 0)
                 timing.count("test items", part["test items"])
         if config and demos:

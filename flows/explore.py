@@ -22,7 +22,7 @@ from prefect.futures import wait
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.common import run_cli, stage_parser
-from ste.config import Params, load_params
+from ste.core.config import Params, load_params
 from tasks.artifacts import publish_summary
 from tasks.common import timed
 from tasks.explore import explore_api, finish_explore, start_explore

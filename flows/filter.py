@@ -9,7 +9,7 @@ from pathlib import Path
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.config import load_params
+from ste.core.config import load_params
 from tasks.artifacts import publish_summary
 from tasks.common import timed
 from tasks.filter import filter_stage

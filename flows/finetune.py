@@ -7,7 +7,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.config import load_params
+from ste.core.config import load_params
 from tasks.artifacts import publish_summary
 from tasks.common import timed, trained_steps
 

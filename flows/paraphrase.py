@@ -3,14 +3,14 @@
 
 The paraphrase + export stage as a Prefect flow: the examples balanced by paraphrase, exported as ICL
 demonstrations and fine-tuning records, and (given --trials and --verdicts) the preference pairs of what the
-explorer got wrong against what worked (pairs.jsonl, for DPO; ste/exploit/pairs.py).
+explorer got wrong against what worked (pairs.jsonl, for DPO; ste/paraphrase/pairs.py).
 """
 from __future__ import annotations
 
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.config import load_params
+from ste.core.config import load_params
 from tasks.artifacts import publish_summary
 from tasks.common import timed
 from tasks.paraphrase import paraphrase_stage

@@ -11,9 +11,9 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.config import load_params
-from ste.errors import ConfigError
-from ste.report import MODE_PAIRS
+from ste.core.config import load_params
+from ste.core.errors import ConfigError
+from ste.report.report import MODE_PAIRS
 from tasks.artifacts import publish_markdown
 from tasks.common import timed
 from tasks.report import write_report

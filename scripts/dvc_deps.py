@@ -1,7 +1,7 @@
 """python -m scripts.dvc_deps [--check]
 
 Write each dvc.yaml stage's code dependencies: the project modules its command (`python -m flows.<x>`)
-imports, transitively, and the resource folders they read (`ste.provenance.closure`). A folder stands for
+imports, transitively, and the resource folders they read (`ste.core.provenance.closure`). A folder stands for
 its files when the closure holds all of them. Artifact deps (stage outputs, params) are kept as written;
 comments and layout are kept. `--check` changes nothing and exits 1 when a stage's list is not current
 (tests/test_provenance.py runs it). Run it after changing what a stage imports.
@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from ste.provenance import ROOT, closure
+from ste.core.provenance import ROOT, closure
 
 CODE_ROOTS = ("ste/", "tasks/", "flows/", "data/general", "data/testset")
 _ITEM = re.compile(r"^(\s*)- (\S+)\s*$")

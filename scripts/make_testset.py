@@ -6,7 +6,7 @@ and value rows below. Deterministic: the same files every run.
 
 Held out by construction: no value below is a schema example, a query seed's value, a worked example's
 value or a phrase of any text the explorer or the student is shown (tool signatures, prompts, general
-data); `tests/test_testset.py` checks it with `ste.leakage.static_leaks`. Enum values (currency codes,
+data); `tests/test_testset.py` checks it with `ste.evaluate.leakage.static_leaks`. Enum values (currency codes,
 languages, units of distance, quantities, phone styles) are a closed vocabulary and cannot be held out.
 
 Item i of an API fills the first fitting phrasing from i mod len(phrasings) on with value row i. Keys
@@ -651,7 +651,7 @@ def items(api: str, phrasings: list[str], rows: list[dict]) -> list[dict]:
 
 
 def main(folder: str = "data/testset") -> None:
-    from ste.tools.builtin import builtin_tools
+    from ste.core.tools.builtin import builtin_tools
 
     files: dict[str, list[dict]] = {}
     for tool in builtin_tools(dt.date(2026, 1, 15)):  # module by module, tools in their module's order

@@ -13,8 +13,8 @@ import re
 import sys
 from pathlib import Path
 
-from ste.config import load_params
-from ste.report import rate_cell
+from ste.core.config import load_params
+from ste.report.report import rate_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"

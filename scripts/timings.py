@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ste.io import read_timings, timings_dir
+from ste.core.io import read_timings, timings_dir
 
 
 def _work(facts: dict) -> tuple[str, str]:
@@ -32,7 +32,7 @@ def _minutes(facts: dict) -> str:
 
 
 def timings_table(timings: list[dict], parts: bool = False) -> str:
-    """The Markdown table of `timings` (`ste.io.read_timings`), with a total row (wall times summed: `dvc repro`
+    """The Markdown table of `timings` (`ste.core.io.read_timings`), with a total row (wall times summed: `dvc repro`
     runs one stage at a time)."""
     lines = ["| Stage | Started (UTC) | Wall (min) | Peak RSS (MB) | Work | Per minute |", "|---|---|---|---|---|---|"]
     for t in timings:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import sys
 
-from ste.config import ToolsSection
-from ste.tools import Registry, build_registry
+from ste.core.config import ToolsSection
+from ste.core.tools import Registry, build_registry
 
 
 def toolbox_markdown(registry: Registry) -> str:

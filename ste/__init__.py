@@ -1,4 +1,1 @@
-"""Tool learning by simulated trial and error: the core library (no Prefect, no DVC)."""
-from ste.errors import ConfigError, STEError
-
-__all__ = ["STEError", "ConfigError"]
+"""Tool learning by simulated trial and error: stage packages over a neutral core (no Prefect, no DVC)."""

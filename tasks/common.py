@@ -12,7 +12,7 @@ from typing import Iterator
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from ste.io import peak_rss_mb, write_timings
+from ste.core.io import peak_rss_mb, write_timings
 
 RETRY_DELAYS_S = (5, 30, 120)  # before the 1st, 2nd, 3rd task-level retry (with jitter)
 
@@ -102,7 +102,7 @@ def trained_steps(summary: dict) -> int:
 def timed(stage: str) -> Iterator[Timing]:
     """Measure the block as one run of the DVC stage `stage` (e.g. `evaluate@full`).
 
-    When the block ends without error, writes logs/timings/<stage>.json (`ste.io.write_timings`: started_at,
+    When the block ends without error, writes logs/timings/<stage>.json (`ste.core.io.write_timings`: started_at,
     wall_s, peak_rss_mb, counts, per_min, parts) and logs one line with Prefect's run logger, so the UI shows
     it too. None of it goes into the stage's DVC outputs: they hold only what the stage's inputs decide.
     """

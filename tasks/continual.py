@@ -7,14 +7,13 @@ from pathlib import Path
 import pandas as pd
 
 from tasks.common import stage_task
-from ste.config import Params
-from ste.continual import Plan, Round, check_no_leakage, plan_rounds, train_and_score
-from ste.continual_report import round_table
+from ste.core.config import Params
+from ste.continual.continual import Plan, Round, check_no_leakage, plan_rounds, round_table, train_and_score
 from ste.evaluate.items import eval_items
-from ste.io import atomic_write_text, read_json, read_jsonl, write_json, write_jsonl
-from ste.schemas import Example
-from ste.testset import load_batches, load_testset
-from ste.tools import build_registry
+from ste.core.io import atomic_write_text, read_json, read_jsonl, write_json, write_jsonl
+from ste.core.schemas import Example
+from ste.core.testset import load_batches, load_testset
+from ste.core.tools import build_registry
 
 
 @stage_task(retries=0)

@@ -5,13 +5,12 @@ import gc
 from pathlib import Path
 
 from tasks.common import stage_task
-from ste.config import Params
-from ste.dpo import train_dpo
-from ste.finetune import is_untrained, mark_untrained
-from ste.io import read_jsonl, write_json, write_jsonl
-from ste.launch import launch
-from ste.schemas import Example
-from ste.student import base_weights
+from ste.core.config import Params
+from ste.dpo.train import train_dpo
+from ste.core.io import read_jsonl, write_json, write_jsonl
+from ste.training.launch import launch
+from ste.core.schemas import Example
+from ste.core.weights import base_weights, is_untrained, mark_untrained
 
 
 @stage_task(retries=0)
@@ -35,9 +34,9 @@ def dpo_stage(params: Params, config: str, sft_adapter: str, pairs_path: str, ex
         summary = mark_untrained(out, reason)
     else:
         checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / f"{config}-dpo"
-        base = base_weights(params)
-        if settings.processes > 1:  # N training processes (ste.launch), this one waits for them
-            summary = launch("ste.dpo", params, processes=settings.processes, checkpoints=checkpoints, model=base,
+        base = base_weights(params.llm, params.finetune.base_model)
+        if settings.processes > 1:  # N training processes (ste.training.launch), this one waits for them
+            summary = launch("ste.dpo.train", params, processes=settings.processes, checkpoints=checkpoints, model=base,
                              adapter=Path(sft_adapter), data=out / "pairs.jsonl", out=out)
         else:
             summary = train_dpo(base, Path(sft_adapter), pairs, settings, out, checkpoints)
@@ -47,10 +46,10 @@ def dpo_stage(params: Params, config: str, sft_adapter: str, pairs_path: str, ex
 
 
 def _on_policy(params: Params, config: str, sft_adapter: str, examples_path: str) -> tuple[list[dict], dict]:
-    """The SFT student's failed replies on its training queries, as pairs (ste/onpolicy.py), and their counts."""
-    from ste.evaluate.student import student_model
-    from ste.onpolicy import on_policy_pairs
-    from ste.tools import build_registry
+    """The SFT student's failed replies on its training queries, as pairs (ste/dpo/onpolicy.py), and their counts."""
+    from ste.dpo.onpolicy import on_policy_pairs
+    from ste.core.tools import build_registry
+    from ste.core.weights import student_model
 
     registry = build_registry(params.tools)
     apis = registry.select(params.explore.resolve(config).apis)  # the prompt SFT trained with

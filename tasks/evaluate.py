@@ -4,28 +4,29 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.common import stage_task
-from ste.config import Params
+from ste.core.config import Params
 from ste.evaluate.evaluate import predict, score
 from ste.evaluate.items import eval_items
 from ste.evaluate.retrieval import Retriever
-from ste.evaluate.student import student_model
-from ste.io import atomic_write_text, read_jsonl, write_json, write_jsonl
-from ste.leakage import training_overlap
-from ste.schemas import Example
-from ste.tools import build_registry
+from ste.core.io import atomic_write_text, read_jsonl, write_json, write_jsonl
+from ste.evaluate.leakage import training_overlap
+from ste.core.schemas import Example
+from ste.core.tools import build_registry
+from ste.core.weights import student_model
 
 
 @stage_task
 def evaluate_mode(params: Params, mode: str, out_dir: str, config: str | None = None,
-                  demos_path: str | None = None, adapter_dir: str | None = None) -> dict:
-    """Predict and score one mode; writes predictions.jsonl, metrics.json, per_api.csv under out_dir/mode."""
+                  demos_path: str | None = None, adapter_dir: str | None = None, dpo_adapter: str | None = None) -> dict:
+    """Predict and score one mode; writes predictions.jsonl, metrics.json, per_api.csv under out_dir/mode.
+    The trained modes load the SFT adapter, sft+dpo DPO's where it trained (`ste.core.weights.student_weights`)."""
     registry = build_registry(params.tools)
     explored = (params.explore.resolve(config) if config else params.explore.defaults).apis
     apis, items = eval_items(params.evaluate, registry, explored)
     retriever = None
     if mode == "icl":
         retriever = Retriever(read_jsonl(demos_path, Example), kind=params.evaluate.retriever)
-    model = student_model(params.llm, mode, adapter_dir)
+    model = student_model(params.llm, mode, adapter_dir, dpo_adapter)
     predictions = predict(model, registry, items, apis, mode, demos_retriever=retriever, k=params.evaluate.icl_k,
                           max_new_tokens=params.evaluate.max_new_tokens, batch=params.evaluate.batch_size)
     metrics, rows = score(predictions)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import threading
 
 from tasks.common import stage_task
-from ste.config import Params, ToolsSection
-from ste.explore import RunPlan, finish_run, run_explore_api, start_run
-from ste.llm.base import ChatModel
-from ste.llm.factory import build_chat_model
-from ste.tools import Registry, build_registry
+from ste.core.config import Params, ToolsSection
+from ste.explore.runner import RunPlan, finish_run, run_explore_api, start_run
+from ste.core.llm.base import ChatModel
+from ste.core.llm.factory import build_chat_model
+from ste.core.tools import Registry, build_registry
 
 _REGISTRIES: dict[str, Registry] = {}
 _LOCK = threading.Lock()
@@ -24,7 +24,7 @@ def registry(tools: ToolsSection) -> Registry:
 
 
 def explorer(params: Params) -> ChatModel:
-    """The explorer role's model (a local model is loaded once per process, see ste.llm.factory)."""
+    """The explorer role's model (a local model is loaded once per process, see ste.core.llm.factory)."""
     return build_chat_model(params.llm.roles.explorer, params.llm)
 
 

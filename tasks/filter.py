@@ -4,13 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.common import stage_task
-from ste.config import Params
-from ste.errors import DataError
-from ste.exploit.filter import filter_trials
-from ste.io import read_jsonl, write_json, write_jsonl
-from ste.llm.factory import build_chat_model
-from ste.schemas import Trial
-from ste.tools import build_registry
+from ste.core.config import Params
+from ste.core.errors import DataError
+from ste.filter.filter import filter_trials
+from ste.core.io import read_jsonl, write_json, write_jsonl
+from ste.core.llm.factory import build_chat_model
+from ste.core.schemas import Trial
+from ste.core.tools import build_registry
 
 
 @stage_task

@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.common import stage_task
-from ste.config import Params
-from ste.finetune import finetune, mark_untrained
-from ste.io import read_jsonl, write_json
-from ste.launch import launch
-from ste.student import base_weights
+from ste.core.config import Params
+from ste.training.finetune import finetune
+from ste.core.io import read_jsonl, write_json
+from ste.training.launch import launch
+from ste.core.weights import base_weights, mark_untrained
 
 
 @stage_task(retries=0)
@@ -19,9 +19,9 @@ def finetune_stage(params: Params, data_path: str, out_dir: str, run_name: str) 
         summary = mark_untrained(Path(out_dir), f"{data_path}: no fine-tuning records (filtering kept no trial)")
     else:
         checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / run_name
-        base = base_weights(params)
-        if params.finetune.processes > 1:  # N training processes (ste.launch), this one waits for them
-            summary = launch("ste.finetune", params, processes=params.finetune.processes, checkpoints=checkpoints,
+        base = base_weights(params.llm, params.finetune.base_model)
+        if params.finetune.processes > 1:  # N training processes (ste.training.launch), this one waits for them
+            summary = launch("ste.training.finetune", params, processes=params.finetune.processes, checkpoints=checkpoints,
                              model=base, data=Path(data_path), out=Path(out_dir))
         else:
             summary = finetune(base, records, params.finetune, Path(out_dir), checkpoints)

@@ -4,15 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.common import stage_task
-from ste.config import Params
-from ste.exploit.export import export_examples
-from ste.exploit.filter import Verdict
-from ste.exploit.pairs import export_pairs
-from ste.exploit.paraphrase import paraphrase
-from ste.io import read_jsonl, write_json, write_jsonl
-from ste.llm.factory import build_chat_model
-from ste.schemas import Example, Trial
-from ste.tools import build_registry
+from ste.core.config import Params
+from ste.paraphrase.export import export_examples
+from ste.paraphrase.pairs import export_pairs
+from ste.paraphrase.paraphrase import paraphrase
+from ste.core.io import read_jsonl, write_json, write_jsonl
+from ste.core.llm.factory import build_chat_model
+from ste.core.schemas import Example, Trial, Verdict
+from ste.core.tools import build_registry
 
 
 @stage_task

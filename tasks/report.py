@@ -6,9 +6,9 @@ import io
 from pathlib import Path
 
 from tasks.common import stage_task
-from ste.continual_report import continual_rows, continual_section
-from ste.io import atomic_write_text
-from ste.report import (chart, collect, compare, comparison_pairs, correct_rows, markdown,
+from ste.report.continual import continual_rows, continual_section
+from ste.core.io import atomic_write_text
+from ste.report.report import (chart, collect, compare, comparison_pairs, correct_rows, markdown,
                         without_untrained_dpo)
 
 CORRECT_COLUMNS = ["config", "mode", "label", "correct", "lo", "hi"]

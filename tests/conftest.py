@@ -13,7 +13,7 @@ use_process_env()  # as every stage process does, before a test imports torch: o
 # `make` exports the URL of `make run`'s server, which tests must not depend on: flows in tests use the
 # session server of `prefect_env`. Dropped before Prefect is imported, since it reads its settings once.
 os.environ.pop("PREFECT_API_URL", None)
-# The timings the stages of a test run write (logs/timings, ste.io.timings_dir) go to one temporary folder, not
+# The timings the stages of a test run write (logs/timings, ste.core.io.timings_dir) go to one temporary folder, not
 # the checkout's; stage processes started by tests inherit it.
 os.environ.setdefault("STE_TIMINGS_DIR", tempfile.mkdtemp(prefix="ste-test-timings-"))
 
@@ -23,7 +23,7 @@ MODELS_DIR = Path(os.environ.get("STE_TEST_MODELS_DIR", ROOT / ".cache" / "model
 
 @pytest.fixture(scope="session")
 def tokenizer_dir() -> Path:
-    from ste.llm.embedded import embedded_tokenizer_dir
+    from ste.core.llm.embedded import embedded_tokenizer_dir
 
     return embedded_tokenizer_dir(MODELS_DIR)
 
@@ -51,7 +51,7 @@ def tiny_model_dir(tokenizer_dir, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def embedded_dir() -> Path:
     """The real SmolLM2-135M-Instruct, converted once and cached (slow tests only)."""
-    from ste.llm.embedded import embedded_model_dir
+    from ste.core.llm.embedded import embedded_model_dir
 
     return embedded_model_dir(MODELS_DIR)
 

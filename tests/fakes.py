@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ste.llm.base import ChatModel, Completion, Decoding, Message
+from ste.core.llm.base import ChatModel, Completion, Decoding, Message
 
 Script = Callable[[list[Message], Decoding], str]
 

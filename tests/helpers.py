@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from ste.prompts import load_prompt
+from ste.core.prompts import load_prompt
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import math
 
-from ste.io import write_jsonl
-from ste.schemas import Trial, Turn
+from ste.core.io import write_jsonl
+from ste.core.schemas import Trial, Turn
 from tasks.artifacts import MAX_CHARS, artifact_key, summary_rows
 
 

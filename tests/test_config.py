@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from ste.config import ConfigError, load_params, parse_params
+from ste.core.config import ConfigError, load_params, parse_params
 
 
 def test_repo_params_file_is_valid():
@@ -53,8 +53,8 @@ def test_missing_and_malformed_files(tmp_path):
 
 def test_errors_about_keys_name_the_params_file_actually_read(tmp_path):
     """With --params other.yaml, every message about a key names other.yaml, not params.yaml."""
-    from ste.llm.factory import build_chat_model
-    from ste.tools import build_registry
+    from ste.core.llm.factory import build_chat_model
+    from ste.core.tools import build_registry
 
     path = tmp_path / "other.yaml"
     path.write_text(yaml.safe_dump({

@@ -1,8 +1,8 @@
 import pytest
 
-from ste.continual import check_no_leakage, round_training_set, seen_apis
-from ste.errors import ConfigError
-from ste.schemas import Example, TestItem
+from ste.continual.continual import check_no_leakage, round_training_set, seen_apis
+from ste.core.errors import ConfigError
+from ste.core.schemas import Example, TestItem
 
 
 def _examples():
@@ -53,8 +53,8 @@ def test_leakage_is_refused():
 def test_shipped_batches_cover_every_builtin_api_once():
     import datetime
 
-    from ste.testset import load_batches, load_testset
-    from ste.tools.builtin import builtin_tools
+    from ste.core.testset import load_batches, load_testset
+    from ste.core.tools.builtin import builtin_tools
 
     batches = load_batches()
     names = [t.name for t in builtin_tools(datetime.date(2026, 1, 15))]
@@ -78,7 +78,7 @@ def _items():
 
 
 def test_plan_skips_batches_without_data_and_keeps_their_labels():
-    from ste.continual import plan_rounds
+    from ste.continual.continual import plan_rounds
 
     batches = [["a1", "a2"], ["c1"], ["b1", "b2", "z9"]]  # c1 and z9 have no examples
     examples = [e for e in _examples() if e.api != "a2"]
@@ -95,8 +95,8 @@ def test_plan_skips_batches_without_data_and_keeps_their_labels():
 
 
 def test_plan_reports_unbatched_apis_and_refuses_stale_exports():
-    from ste.continual import plan_rounds
-    from ste.errors import DataError
+    from ste.continual.continual import plan_rounds
+    from ste.core.errors import DataError
 
     examples = _examples()
     plan = plan_rounds(examples, _records(examples), [["a1", "a2"]], _items(), 0.0, 0)
@@ -108,8 +108,8 @@ def test_plan_reports_unbatched_apis_and_refuses_stale_exports():
 
 
 def test_general_records_are_mixed_in_with_their_ratio(tmp_path):
-    from ste.continual import plan_rounds
-    from ste.io import write_jsonl
+    from ste.continual.continual import plan_rounds
+    from ste.core.io import write_jsonl
 
     pool = tmp_path / "general.jsonl"
     write_jsonl(pool, [{"messages": [{"role": "user", "content": f"g{i}"}]} for i in range(50)])
@@ -120,7 +120,7 @@ def test_general_records_are_mixed_in_with_their_ratio(tmp_path):
 
 
 def test_batch_scores():
-    from ste.continual import batch_scores
+    from ste.continual.continual import batch_scores
 
     preds = [{"api": "a1", "correct": True}, {"api": "a2", "correct": False}, {"api": "b1", "correct": True}]
     assert batch_scores(preds, BATCHES) == {"batch 0": 50.0, "batch 1": 100.0, "total": 66.7,

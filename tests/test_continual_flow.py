@@ -11,12 +11,12 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from ste.config import FinetuneSection, ParaphraseSection
-from ste.exploit.export import export_examples
-from ste.finetune import finetune
-from ste.io import read_json, read_jsonl, write_json, write_jsonl
-from ste.schemas import Example
-from ste.testset import load_testset
+from ste.core.config import FinetuneSection, ParaphraseSection
+from ste.paraphrase.export import export_examples
+from ste.training.finetune import finetune
+from ste.core.io import read_json, read_jsonl, write_json, write_jsonl
+from ste.core.schemas import Example
+from ste.core.testset import load_testset
 from tests.helpers import run_cli_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +40,8 @@ def examples() -> list[Example]:
 
 def make_workspace(root: Path, model_dir: Path, data: list[Example]) -> Path:
     """A project folder: a test set with three batches, the `full` config's export, params.yaml."""
-    from ste.config import ToolsSection
-    from ste.tools import build_registry
+    from ste.core.config import ToolsSection
+    from ste.core.tools import build_registry
 
     testset = root / "data" / "testset"
     wanted = {api for b in BATCHES for api in b}
@@ -89,7 +89,7 @@ def test_a_round_per_batch_with_data_and_the_table(workspace):
     assert all(0 <= float(r["total"]) <= 100 for r in rows)
     assert sorted(p.name for p in (root / OUT[0]).iterdir()) == ["round_1", "round_2"]
 
-    from ste.continual_report import continual_section
+    from ste.report.continual import continual_section
 
     text = continual_section(root / "metrics" / "continual")
     assert "| round 2 (batch 2)" in text and "batch 0 · replay" in text and "Skipped batches" in text
@@ -116,7 +116,7 @@ def test_replay_sample_and_no_leakage(workspace):
     assert second["trained_apis"] == ["get_airport_by_code"] and second["fresh_examples"] == 10
     assert second["replay_examples"] == 4 and len(second["replay_ids"]) == 4  # 20% of batch 0's 20
     assert all(i.startswith(("cap-", "conv-")) for i in second["replay_ids"])
-    from ste.continual import round_training_set  # the same seeded sample as the planner's
+    from ste.continual.continual import round_training_set  # the same seeded sample as the planner's
 
     again = round_training_set(examples(), BATCHES, 2, 0.2, 0)
     assert [e.id for e in again if e.source == "continual_replay"] == second["replay_ids"]

@@ -21,16 +21,16 @@ RUNTIME_ONLY = {
     "dvc": "the pipeline runner: `dvc repro` (make run), `python -m dvc` in flows/orchestrate.py",
     "dask": "the cluster under prefect-dask's runner (orchestration.task_runner: dask; `dask worker`)",
     "sqlalchemy": "a pin (<2.1) on the Prefect server's database layer",
-    "gguf": "transformers reads the embedded model's GGUF file with it (ste/llm/embedded.py)",
+    "gguf": "transformers reads the embedded model's GGUF file with it (ste/core/llm/embedded.py)",
     "accelerate": "the paper-scale fine-tuning (params-paper.yaml) loads its 7B student through transformers' "
                   "accelerate integration",
     "tabulate": "pandas' DataFrame.to_markdown, which writes the report's tables",
     "pytest-timeout": "a pytest plugin (@pytest.mark.timeout)",
-    # onnxruntime-genai's model builder, run as a subprocess by ste/llm/onnx_export.py, imports these three
-    "onnxruntime": "onnxruntime-genai's model builder (ste/llm/onnx_export.py): int4 quantization; its version "
+    # onnxruntime-genai's model builder, run as a subprocess by ste/core/llm/onnx_export.py, imports these three
+    "onnxruntime": "onnxruntime-genai's model builder (ste/core/llm/onnx_export.py): int4 quantization; its version "
                    "keys the exported model",
-    "onnx": "onnxruntime-genai's model builder (ste/llm/onnx_export.py) writes the model with it",
-    "onnx-ir": "onnxruntime-genai's model builder (ste/llm/onnx_export.py) builds the graph with it",
+    "onnx": "onnxruntime-genai's model builder (ste/core/llm/onnx_export.py) writes the model with it",
+    "onnx-ir": "onnxruntime-genai's model builder (ste/core/llm/onnx_export.py) builds the graph with it",
 }
 
 LOCK = ROOT / "requirements.lock"

@@ -13,13 +13,14 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ste.config import DPOSection, parse_params
-from ste.dpo import _load_policy, _Pairs, train_dpo
-from ste.dpo_trl import dpo_trainer, scored_targets_only
-from ste.errors import ConfigError, DataError
-from ste.finetune import encode, load_student
-from ste.training import make_accelerator
-from ste.io import write_jsonl
+from ste.core.config import DPOSection, parse_params
+from ste.dpo.train import _load_policy, _Pairs, train_dpo
+from ste.dpo.trl_engine import dpo_trainer, scored_targets_only
+from ste.core.errors import ConfigError, DataError
+from ste.core.weights import load_student
+from ste.training.finetune import encode
+from ste.training.loop import make_accelerator
+from ste.core.io import write_jsonl
 from tests.helpers import timing_keys
 from tests.test_finetune import greedy
 
@@ -209,7 +210,7 @@ def stage_params(tiny_model_dir, tmp_path, **dpo):
 
 
 def test_no_pairs_gives_a_marked_untrained_adapter(tiny_model_dir, sft_adapter, tmp_path):
-    from ste.finetune import UNTRAINED
+    from ste.core.weights import UNTRAINED
     from tasks.dpo import dpo_stage
 
     params = stage_params(tiny_model_dir, tmp_path, on_policy_samples=0)
@@ -227,8 +228,8 @@ def test_no_pairs_gives_a_marked_untrained_adapter(tiny_model_dir, sft_adapter, 
 
 def test_the_students_own_failed_replies_train_dpo(tiny_model_dir, sft_adapter, tmp_path):
     """The real path: the SFT student (tiny, random: every reply fails) is sampled, its replies run, DPO trains."""
-    from ste.io import read_jsonl
-    from ste.schemas import Example
+    from ste.core.io import read_jsonl
+    from ste.core.schemas import Example
     from tasks.dpo import dpo_stage
 
     examples = [Example(id="t1", api="convert_units", query="How many km are 3 miles?",
@@ -250,12 +251,12 @@ def test_the_students_own_failed_replies_train_dpo(tiny_model_dir, sft_adapter, 
 
 def test_two_processes_share_the_reference_and_the_steps(tiny_model_dir, sft_adapter, tmp_path):
     """2 gloo processes x 1 pair = 1 process x 2 pairs: each computes half the reference log-probs."""
-    from ste.launch import launch
+    from ste.training.launch import launch
 
     one = train_dpo(tiny_model_dir, sft_adapter, PAIRS, settings(), tmp_path / "one", tmp_path / "c1")
     data = tmp_path / "pairs.jsonl"
     write_jsonl(data, PAIRS)
-    two = launch("ste.dpo", parse_params({"dpo": {**settings().model_dump(), "batch_size": 1, "processes": 2}}),
+    two = launch("ste.dpo.train", parse_params({"dpo": {**settings().model_dump(), "batch_size": 1, "processes": 2}}),
                  processes=2, checkpoints=tmp_path / "c2", model=tiny_model_dir, adapter=sft_adapter, data=data,
                  out=tmp_path / "two")
     assert two["processes"] == 2 and two["steps"] == one["steps"] == 4

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ste.config import load_params
-from ste.io import TIMINGS_ENV
+from ste.core.config import load_params
+from ste.core.io import TIMINGS_ENV
 from tests.helpers import output_timing_keys, react_responder, tree_digest, write_params
 from tests.helpers_dvc import RAN, Project, copy_worktree, stage_env, tiny_params
 from tests.openai_stub import serve_stub

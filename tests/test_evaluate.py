@@ -3,17 +3,18 @@ split, a cap per API), and what an ICL run records about its demonstrations."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from ste.config import EvaluateSection, ToolsSection, parse_params
-from ste.errors import ConfigError
+from ste.core.config import EvaluateSection, ToolsSection, parse_params
+from ste.core.errors import ConfigError
 from ste.evaluate import items as items_module
 from ste.evaluate import retrieval
 from ste.evaluate.items import eval_items
-from ste.io import write_jsonl
-from ste.schemas import Example, TestItem
-from ste.tools import build_registry
+from ste.core.io import write_jsonl
+from ste.core.schemas import Example, TestItem
+from ste.core.tools import build_registry
 from tests.helpers import react_responder, stub_role
 from tests.openai_stub import serve_stub
 
@@ -97,16 +98,16 @@ def test_leakage_counts_items_that_share_a_value_or_a_query_with_the_training_ex
 
 
 def test_the_sft_dpo_student_is_the_dpo_adapter_or_else_the_sft_adapter(tmp_path, monkeypatch, prefect_env):
-    """evaluate_flow hands each trained mode its weights: DPO's adapter, or the SFT adapter when DPO had no data.
-    Its timings (each mode's too) go to logs/timings, not into the metrics."""
+    """evaluate_flow hands each trained mode both adapters and `student_weights` picks: DPO's adapter, or the SFT
+    adapter when DPO had no data. Its timings (each mode's too) go to logs/timings, not into the metrics."""
     import flows.evaluate as flow_module
     import tasks.evaluate as task_module
-    from ste.finetune import mark_untrained
-    from ste.io import TIMINGS_ENV
+    from ste.core.weights import mark_untrained, student_weights
+    from ste.core.io import TIMINGS_ENV
 
     seen = {}
-    monkeypatch.setattr(task_module, "evaluate_mode", lambda params, mode, out, config, demos, weights:
-                        seen.setdefault(mode, weights) and {"n": 2})
+    monkeypatch.setattr(task_module, "evaluate_mode", lambda params, mode, out, config, demos, sft, dpo:
+                        seen.setdefault(mode, student_weights(mode, sft, dpo)[1]) and {"n": 2})
     monkeypatch.setenv(TIMINGS_ENV, str(tmp_path / "timings"))
     params = tmp_path / "params.yaml"
     params.write_text("evaluate: {modes: [finetuned, sft+dpo]}\n")
@@ -114,7 +115,7 @@ def test_the_sft_dpo_student_is_the_dpo_adapter_or_else_the_sft_adapter(tmp_path
     run = flow_module.evaluate_flow.fn
     run(["finetuned", "sft+dpo"], str(tmp_path / "e"), str(tmp_path / "m.json"), adapter="sft", dpo_adapter=str(dpo),
         params_path=str(params))
-    assert seen == {"finetuned": "sft", "sft+dpo": str(dpo)}
+    assert seen == {"finetuned": Path("sft"), "sft+dpo": dpo}
     assert json.loads((tmp_path / "m.json").read_text()) == {"finetuned": {"n": 2}, "sft+dpo": {"n": 2}}
     timing = json.loads((tmp_path / "timings" / "evaluate_baseline.json").read_text())  # no --config: the baseline's
     assert timing["counts"] == {"test items": 4} and set(timing["parts"]) == {"finetuned", "sft+dpo"}
@@ -122,7 +123,22 @@ def test_the_sft_dpo_student_is_the_dpo_adapter_or_else_the_sft_adapter(tmp_path
     seen.clear()
     run(["finetuned", "sft+dpo"], str(tmp_path / "e"), str(tmp_path / "m.json"), adapter="sft", dpo_adapter=str(dpo),
         params_path=str(params))
-    assert seen == {"finetuned": "sft", "sft+dpo": "sft"}
+    assert seen == {"finetuned": Path("sft"), "sft+dpo": Path("sft")}
+
+
+def test_one_rule_decides_what_each_mode_scores(tmp_path):
+    from ste.core.weights import mark_untrained, student_weights
+
+    sft, dpo = tmp_path / "sft" / "adapter", tmp_path / "dpo" / "adapter"
+    assert student_weights("icl", sft, dpo) == ("icl", None)
+    assert student_weights("finetuned", sft, dpo) == ("finetuned", sft)
+    assert student_weights("sft+dpo", sft, dpo) == ("sft+dpo", dpo)
+    assert student_weights("sft+dpo", sft) == ("sft+dpo", sft)
+    mark_untrained(dpo.parent, "no pairs")
+    assert student_weights("sft+dpo", sft, dpo) == ("sft+dpo", sft)
+    mark_untrained(sft.parent, "no records")
+    assert student_weights("finetuned", sft, dpo) == ("baseline", None)
+    assert student_weights("sft+dpo", sft, dpo) == ("baseline", None)
 
 
 def test_a_served_student_is_asked_for_its_adapter_by_name(tmp_path, monkeypatch):

@@ -8,18 +8,20 @@ import random
 
 import pytest
 
-from ste.config import ExploreSettings
-from ste.errors import DataError
+from ste.core.config import ExploreSettings
+from ste.core.errors import DataError
 from ste.explore import arguments as argsrc
-from ste.explore import derive_seed, finish_run, resolve_mode, run_explore, run_explore_api, start_run
+from ste.explore.runner import finish_run, run_explore, run_explore_api, start_run
+from ste.explore.trial import derive_seed, resolve_mode
 from ste.explore.prompts import HIDDEN_RESULT, question_examples
-from ste.explore.queries import check_query, clean_query, near_duplicate
+from ste.core.text import near_duplicate
+from ste.explore.queries import check_query, clean_query
 from ste.explore.runner import part_path
 from ste.explore.trial import ACT_STOP, IMAGINE_STOP
-from ste.io import read_jsonl
-from ste.prompts import load_prompt
-from ste.schemas import Trial
-from ste.tools.base import Registry, Tool
+from ste.core.io import read_jsonl
+from ste.core.prompts import load_prompt
+from ste.core.schemas import Trial
+from ste.core.tools.base import Registry, Tool
 from tests.fakes import ScriptedChatModel
 
 SECRET = "zebra-7731"  # appears only in the dictionary tool's results
@@ -400,8 +402,8 @@ def test_constraints_are_requested_per_step_when_on(tmp_path, monkeypatch):
         choice_regex=lambda options: f"CHOICE{options}",
         question_regex=lambda literals: f"QUESTION{literals}",
     )
-    monkeypatch.setitem(sys.modules, "ste.llm.constraints", fake)
-    monkeypatch.setattr("ste.llm.constraints", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "ste.core.llm.constraints", fake)
+    monkeypatch.setattr("ste.core.llm.constraints", fake, raising=False)
     model = ScriptedChatModel(responder)
     run_explore(Registry(_tools()), model, settings(imagination="call_first", trials_per_episode=3), tmp_path,
                 concurrency=1, local_explorer=True, progress=False)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from flows.explore import explore_all_flow, explore_flow, task_runner
-from ste.config import parse_params
-from ste.io import read_jsonl
-from ste.schemas import Trial
+from ste.core.config import parse_params
+from ste.core.io import read_jsonl
+from ste.core.schemas import Trial
 from tests.helpers import ROOT, flow_command, jsonl_rows, react_responder, run_flow, small_params, write_params
 from tests.openai_stub import serve_stub
 

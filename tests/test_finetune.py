@@ -11,9 +11,10 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ste.config import FinetuneSection
-from ste.errors import DataError
-from ste.finetune import IGNORE, _batch_loss, _collate, encode, finetune, load_student, shared_prefix
+from ste.core.config import FinetuneSection
+from ste.core.errors import DataError
+from ste.core.weights import load_student
+from ste.training.finetune import IGNORE, _batch_loss, _collate, encode, finetune, shared_prefix
 from tests.helpers import timing_keys
 
 SYSTEM = "You are in tool mode. APIs: convert_units, list_units."
@@ -139,8 +140,8 @@ def test_lora_learns_and_reloads(sharp_model_dir, tmp_path):
     assert greedy(unmerged, tok, prompt) == after
     assert load_student(sharp_model_dir, out / "adapter", tmp_path / "cache") == student_dir  # merged once
 
-    from ste.llm.base import Decoding
-    from ste.llm.local import LocalChatModel  # the backend that serves the student in evaluation
+    from ste.core.llm.base import Decoding
+    from ste.core.llm.local import LocalChatModel  # the backend that serves the student in evaluation
     served = LocalChatModel(student_dir).chat(prompt, Decoding(max_tokens=24)).text
     assert served and after.startswith(served)
 
@@ -168,7 +169,7 @@ def test_a_checkpoint_of_other_data_or_code_is_not_resumed(tiny_model_dir, tmp_p
     finetune(tiny_model_dir, RECORDS, s, tmp_path / "a", tmp_path / "ckpt", max_steps=2)
     other = finetune(tiny_model_dir, RECORDS[:4], s, tmp_path / "c", tmp_path / "ckpt", max_steps=2)
     assert other["resumed_from_step"] == 0  # other data: a fresh start
-    monkeypatch.setattr("ste.provenance.code_digest", lambda *a, **k: "other code")
+    monkeypatch.setattr("ste.core.provenance.code_digest", lambda *a, **k: "other code")
     changed = finetune(tiny_model_dir, RECORDS[:4], s, tmp_path / "c", tmp_path / "ckpt")
     assert changed["resumed_from_step"] == 0  # same data and settings, other code: a fresh start
 
@@ -229,9 +230,9 @@ HELD_OUT = [("What is the capital of Italy?", "capital", {"country": "Italy"}),
 @pytest.mark.slow
 def test_embedded_student_learns_the_call_format(embedded_dir, tmp_path):
     from ste.evaluate.metrics import item_metrics
-    from ste.schemas import Example
-    from ste.student import student_messages, target_text
-    from ste.tools.base import Registry, Tool
+    from ste.core.schemas import Example
+    from ste.core.student import student_messages, target_text
+    from ste.core.tools.base import Registry, Tool
 
     string = {"type": "string"}
     registry = Registry([
@@ -259,9 +260,9 @@ def test_embedded_student_learns_the_call_format(embedded_dir, tmp_path):
 
 def test_no_records_gives_a_marked_untrained_adapter_not_a_crash(tmp_path, tiny_model_dir):
     """An ablation whose filter kept nothing still lets the DAG finish; evaluation uses the base model."""
-    from ste.config import parse_params
-    from ste.evaluate.student import student_model
-    from ste.finetune import UNTRAINED
+    from ste.core.config import parse_params
+    from ste.core.weights import student_model
+    from ste.core.weights import UNTRAINED
     from tasks.finetune import finetune_stage
 
     data = tmp_path / "sft.jsonl"

@@ -54,7 +54,7 @@ def test_fast_exit_stops_an_idle_thread_pool():
 
 
 def test_bad_input_still_exits_2_with_one_line():
-    code = ("from flows.common import run_cli\nfrom ste.errors import ConfigError\n"
+    code = ("from flows.common import run_cli\nfrom ste.core.errors import ConfigError\n"
             "def main():\n    raise ConfigError('params.yaml: explore.nope: unknown key')\n"
             "run_cli(main, stage=True)\n")
     proc = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=120)
@@ -64,7 +64,7 @@ def test_bad_input_still_exits_2_with_one_line():
 
 def test_importing_the_code_sets_no_environment_and_loads_no_torch():
     code = ("import os, sys\nbefore = dict(os.environ)\n"
-            "import ste, ste.config, tasks, flows.pipeline, flows.orchestrate\n"
+            "import ste, ste.core.config, tasks, flows.pipeline, flows.orchestrate\n"
             "print(dict(os.environ) == before, 'torch' in sys.modules)\n")
     env = {k: v for k, v in _env().items() if k not in PROCESS_ENV}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout

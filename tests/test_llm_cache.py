@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ste.config import LLMSpec
-from ste.llm.base import Completion, Decoding
-from ste.llm.cache import CachedChatModel, cache_key
-from ste.llm.openai_backend import OpenAIChatModel
+from ste.core.config import LLMSpec
+from ste.core.llm.base import Completion, Decoding
+from ste.core.llm.cache import CachedChatModel, cache_key
+from ste.core.llm.openai_backend import OpenAIChatModel
 from tests.fakes import ScriptedChatModel
 from tests.openai_stub import serve_stub
 
@@ -127,7 +127,7 @@ def test_writer_dying_midway_leaves_old_entry(tmp_path, monkeypatch):
         f.write('{"text": "ne')
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("ste.llm.cache.json.dump", torn_dump)
+    monkeypatch.setattr("ste.core.llm.cache.json.dump", torn_dump)
     with pytest.raises(KeyboardInterrupt):
         m._store(path.stem, Completion("new"))
     assert json.loads(path.read_text())["text"] == "old"
@@ -162,8 +162,8 @@ def test_concurrent_threads_never_see_a_torn_entry(tmp_path):
 
 WRITER = """
 import sys, time
-from ste.llm.base import Decoding
-from ste.llm.cache import CachedChatModel, cache_key
+from ste.core.llm.base import Decoding
+from ste.core.llm.cache import CachedChatModel, cache_key
 from tests.fakes import ScriptedChatModel
 big = "y" * 50_000
 m = CachedChatModel(ScriptedChatModel(lambda ms, d: ms[-1]["content"] + big), sys.argv[1])

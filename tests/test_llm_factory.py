@@ -6,16 +6,16 @@ import types
 
 import pytest
 
-from ste.config import LLMSection, LLMSpec
-from ste.llm import factory
-from ste.llm.cache import CachedChatModel
-from ste.llm.openai_backend import OpenAIChatModel
+from ste.core.config import LLMSection, LLMSpec
+from ste.core.llm import factory
+from ste.core.llm.cache import CachedChatModel
+from ste.core.llm.openai_backend import OpenAIChatModel
 from tests.fakes import ScriptedChatModel
 from tests.openai_stub import serve_stub
 
 
 class FakeLocal(ScriptedChatModel):
-    """Stands in for ste.llm.local.LocalChatModel (same constructor); counts how often it is loaded."""
+    """Stands in for ste.core.llm.local.LocalChatModel (same constructor); counts how often it is loaded."""
 
     loads = 0
 
@@ -28,8 +28,8 @@ class FakeLocal(ScriptedChatModel):
 
 @pytest.fixture
 def fake_local(monkeypatch, tmp_path):
-    """A local model folder and a fake `ste.llm.local` module; a fresh memo per test."""
-    monkeypatch.setitem(sys.modules, "ste.llm.local", types.SimpleNamespace(LocalChatModel=FakeLocal))
+    """A local model folder and a fake `ste.core.llm.local` module; a fresh memo per test."""
+    monkeypatch.setitem(sys.modules, "ste.core.llm.local", types.SimpleNamespace(LocalChatModel=FakeLocal))
     monkeypatch.setattr(factory, "_LOCAL", {})
     FakeLocal.loads = 0
     model_dir = tmp_path / "model"
@@ -65,7 +65,7 @@ def test_local_models_are_shared_between_roles(fake_local, tmp_path):
 
 
 def test_local_model_folder_must_exist(fake_local, tmp_path):
-    from ste.errors import ConfigError
+    from ste.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="no config.json"):
         factory.build_chat_model(LLMSpec(model=str(tmp_path / "nowhere")), LLMSection())

@@ -13,13 +13,13 @@ import pytest
 from llguidance import LLMatcher, LLTokenizer, TokenizerWrapper
 from llguidance.gbnf_to_lark import gbnf_to_lark
 
-from ste.config import ExploreSettings, ToolsSection
-from ste.exploit.judge import judge_constraint
-from ste.exploit.paraphrase import paraphrase_constraint
+from ste.core.config import ExploreSettings, ToolsSection
+from ste.filter.judge import judge_constraint
+from ste.paraphrase.paraphrase import paraphrase_constraint
 from ste.explore.trial import Explorer
-from ste.llm import constraints as C
-from ste.llm.gbnf import regex_to_gbnf
-from ste.tools import build_registry
+from ste.core.llm import constraints as C
+from ste.core.llm.gbnf import regex_to_gbnf
+from ste.core.tools import build_registry
 
 
 class _Bytes:

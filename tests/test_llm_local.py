@@ -9,11 +9,11 @@ import re
 import jsonschema
 import pytest
 
-from ste.errors import ConfigError
-from ste.llm.base import Decoding
-from ste.llm.constraints import (QUESTION_OPENERS, choice_regex, json_object_regex, line_with_literals, question_regex,
+from ste.core.errors import ConfigError
+from ste.core.llm.base import Decoding
+from ste.core.llm.constraints import (QUESTION_OPENERS, choice_regex, json_object_regex, line_with_literals, question_regex,
                                  react_call_regex)
-from ste.llm.local import LocalChatModel
+from ste.core.llm.local import LocalChatModel
 from tests.helpers import varied_tiny_model
 
 PROMPTS = [
@@ -80,7 +80,7 @@ def test_rows_with_different_decodings_run_together(tiny):
 
 
 def test_kv_store_takes_the_longest_prefix_at_a_chunk_start_and_evicts_the_oldest():
-    from ste.llm.kv_store import KVStore
+    from ste.core.llm.kv_store import KVStore
 
     store = KVStore(max_tokens=10)
     store.put([1, 2], "a")
@@ -219,7 +219,7 @@ def test_compiled_constraints_are_kept_for_the_most_recent_regexes_only(tokenize
     """Each call-first trial compiles its own question regex (~60 MB with a real vocabulary): keep a bounded few."""
     from transformers import AutoTokenizer
 
-    from ste.llm.constraints import RegexCompiler, question_regex
+    from ste.core.llm.constraints import RegexCompiler, question_regex
 
     compiler = RegexCompiler(AutoTokenizer.from_pretrained(tokenizer_dir), 49152, keep=2)
     first = compiler(question_regex(["Lima"]))

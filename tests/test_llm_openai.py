@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ste.config import LLMSpec
-from ste.errors import LLMError
-from ste.llm.base import Decoding
-from ste.llm.openai_backend import OpenAIChatModel
+from ste.core.config import LLMSpec
+from ste.core.errors import LLMError
+from ste.core.llm.base import Decoding
+from ste.core.llm.openai_backend import OpenAIChatModel
 from tests.openai_stub import serve_stub
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,14 +8,14 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from ste.config import LLMSpec
-from ste.errors import LLMError
-from ste.exploit.judge import judge_constraint
-from ste.llm import constraints as C
-from ste.llm.base import Decoding
-from ste.llm.gbnf import regex_to_gbnf
-from ste.llm.openai_backend import OpenAIChatModel
-from ste.llm.protocols import constraint_fields, detect_protocol
+from ste.core.config import LLMSpec
+from ste.core.errors import LLMError
+from ste.filter.judge import judge_constraint
+from ste.core.llm import constraints as C
+from ste.core.llm.base import Decoding
+from ste.core.llm.gbnf import regex_to_gbnf
+from ste.core.llm.openai_backend import OpenAIChatModel
+from ste.core.llm.protocols import constraint_fields, detect_protocol
 from tests.openai_stub import serve_stub
 
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}, "date": {"type": "string", "format": "date"}},
@@ -47,7 +47,7 @@ def constraint_of(body: dict) -> dict:
 ])
 def test_auto_detects_the_server_and_the_constraint_goes_in_its_own_field(flavour, regex_fields, schema_fields,
                                                                             caplog):
-    caplog.set_level(logging.INFO, logger="ste.llm")
+    caplog.set_level(logging.INFO, logger="ste.core.llm")
     with serve_stub(lambda m, r: "ok", flavour=flavour) as url:
         m = model_for(url)
         m.chat(ASK, REGEX)
@@ -94,7 +94,7 @@ def test_a_wrong_field_is_a_clear_error_not_a_silent_unconstrained_reply():
 
 
 def test_openai_gets_a_schema_as_response_format_and_nothing_for_a_regex(caplog):
-    caplog.set_level(logging.WARNING, logger="ste.llm")
+    caplog.set_level(logging.WARNING, logger="ste.core.llm")
     with serve_stub(lambda m, r: "ok", flavour="openai") as url:
         m = model_for(url)  # a server with none of the probe endpoints: auto falls back to openai
         for _ in range(3):
@@ -115,7 +115,7 @@ def test_openai_gets_a_schema_as_response_format_and_nothing_for_a_regex(caplog)
 
 
 def test_none_sends_nothing_and_says_so_once(caplog):
-    caplog.set_level(logging.WARNING, logger="ste.llm")
+    caplog.set_level(logging.WARNING, logger="ste.core.llm")
     with serve_stub(lambda m, r: "ok", flavour="vllm") as url:
         m = model_for(url, protocol="none")
         m.chat(ASK, REGEX)

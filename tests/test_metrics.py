@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from ste.errors import ConfigError
+from ste.core.errors import ConfigError
 from ste.evaluate.evaluate import predict, score
-from ste.evaluate.metrics import item_metrics, parse_call, summarize, values_equal
+from ste.core.calls import parse_call, values_equal
+from ste.evaluate.metrics import item_metrics, summarize
 from ste.evaluate.retrieval import Retriever
-from ste.llm.base import Decoding
-from ste.schemas import Example, TestItem
-from ste.tools.base import Registry, Tool
+from ste.core.llm.base import Decoding
+from ste.core.schemas import Example, TestItem
+from ste.core.tools.base import Registry, Tool
 from tests.fakes import ScriptedChatModel
 
 
@@ -177,6 +178,6 @@ def test_predict_baseline_has_no_demonstrations():
 
 def test_predict_shows_a_progress_bar_and_keeps_its_log_lines(capsys, caplog):
     model = CountingModel(lambda msgs, dec: REPLIES[msgs[-1]["content"]])
-    with caplog.at_level("INFO", logger="ste.evaluate.evaluate"):
+    with caplog.at_level("INFO", logger="ste.core.student"):
         predict(model, REGISTRY, ITEMS, ["add", "greet"], "baseline", batch=2)
     assert "evaluate baseline: 100%" in capsys.readouterr().err and "3/3" in caplog.text

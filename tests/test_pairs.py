@@ -1,11 +1,12 @@
 """Preference pairs from scripted trials: each kind, what must never become a pair, the SFT prompt."""
 from __future__ import annotations
 
-from ste.config import FilterSection
-from ste.exploit.export import sft_records
-from ste.exploit.filter import filter_trials, to_example
-from ste.exploit.pairs import KINDS, export_pairs, failed_call, same_call
-from ste.schemas import Example, Turn
+from ste.core.config import FilterSection
+from ste.paraphrase.export import sft_records
+from ste.filter.filter import filter_trials, to_example
+from ste.core.calls import same_call
+from ste.paraphrase.pairs import KINDS, export_pairs, failed_call
+from ste.core.schemas import Example, Turn
 from tests.test_exploit import _call, _registry, _trial
 
 APIS = ["get_capital", "convert_length"]

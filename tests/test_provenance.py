@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from scripts.dvc_deps import compact
-from ste.provenance import PLUGIN_PACKAGES, RESOURCES, closure, code_digest, fingerprint, modules
+from ste.core.provenance import PLUGIN_PACKAGES, RESOURCES, closure, code_digest, fingerprint, modules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,16 +41,16 @@ def test_dvc_yaml_code_deps_are_current():
 
 def test_closure_follows_lazy_imports_plugins_and_resources():
     explore = closure("flows.explore")
-    assert "ste/exploit/text.py" in explore  # imported by ste.explore.trial
-    assert "ste/llm/local.py" in explore  # imported inside a function of ste.llm.factory
-    assert "ste/tools/builtin/airports.py" in explore  # a plug-in found by pkgutil
-    assert {"ste/prompts", "ste/tools/data"} <= set(explore)  # files read at run time
-    assert "ste/finetune.py" not in explore and "ste/report.py" not in explore
+    assert "ste/core/text.py" in explore  # imported by ste.explore.trial
+    assert "ste/core/llm/local.py" in explore  # imported inside a function of ste.core.llm.factory
+    assert "ste/core/tools/builtin/airports.py" in explore  # a plug-in found by pkgutil
+    assert {"ste/core/prompts", "ste/core/tools/data"} <= set(explore)  # files read at run time
+    assert "ste/training/finetune.py" not in explore and "ste/report/report.py" not in explore
     assert "data/testset" in closure("flows.evaluate")
 
 
 def test_every_module_that_reads_project_files_declares_them():
-    """A module that reads files next to the code (or loads plug-ins) must say so in ste.provenance.
+    """A module that reads files next to the code (or loads plug-ins) must say so in ste.core.provenance.
 
     Flows are exempt from the `"data/...` pattern: theirs are command-line defaults, passed on as arguments.
     """
@@ -58,7 +58,7 @@ def test_every_module_that_reads_project_files_declares_them():
     data_reads = re.compile(r"[\"']data/")
     undeclared = []
     for name in modules(*[f"{p.parent.name}.{p.stem}" for p in ROOT.glob("[stf]*/*.py")]):
-        if name in RESOURCES or name in PLUGIN_PACKAGES or name == "ste.provenance":
+        if name in RESOURCES or name in PLUGIN_PACKAGES or name == "ste.core.provenance":
             continue
         path = ROOT.joinpath(*name.split(".")).with_suffix(".py")
         text = (path if path.exists() else path.with_suffix("") / "__init__.py").read_text()
@@ -95,11 +95,11 @@ def test_fingerprint_covers_parts_and_code():
     a = fingerprint({"lr": 1e-3}, [1, 2])
     assert a == fingerprint({"lr": 1e-3}, [1, 2])
     assert a != fingerprint({"lr": 2e-3}, [1, 2])
-    assert fingerprint({"lr": 1e-3}, code=("ste.finetune",)) != fingerprint({"lr": 1e-3}, code=("ste.report",))
+    assert fingerprint({"lr": 1e-3}, code=("ste.training.finetune",)) != fingerprint({"lr": 1e-3}, code=("ste.report.report",))
 
 
 def test_compact_uses_a_package_folder_only_when_all_its_modules_are_listed():
-    llm = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "ste" / "llm").glob("*.py"))
-    assert compact(llm) == ["ste/llm"]
+    llm = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "ste" / "core" / "llm").glob("*.py"))
+    assert compact(llm) == ["ste/core/llm"]
     assert compact(llm[:-1]) == llm[:-1]
-    assert compact(["ste/prompts", "ste/io.py"]) == ["ste/io.py", "ste/prompts"]
+    assert compact(["ste/core/prompts", "ste/core/io.py"]) == ["ste/core/io.py", "ste/core/prompts"]

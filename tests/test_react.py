@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ste.react import MAX_DEPTH, format_call, parse_json_object, parse_step
+from ste.core.react import MAX_DEPTH, format_call, parse_json_object, parse_step
 
 ALLOWED = ["get_weather", "convert_units"]
 

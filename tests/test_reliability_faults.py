@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from ste.config import ExploreSettings, OpenAPISource
-from ste.explore import run_explore
-from ste.io import read_jsonl
-from ste.schemas import Trial
-from ste.tools.base import Registry, Tool
-from ste.tools.openapi import OpenAPIToolSource
+from ste.core.config import ExploreSettings, OpenAPISource
+from ste.explore.runner import run_explore
+from ste.core.io import read_jsonl
+from ste.core.schemas import Trial
+from ste.core.tools.base import Registry, Tool
+from ste.core.tools.openapi import OpenAPIToolSource
 from tests.fakes import ScriptedChatModel
 from tests.helpers import (drain_prefect_workers, free_port, jsonl_rows, react_responder, run_stages_in_process,
                            stable, tree_digest)
@@ -226,9 +226,9 @@ def _trickle_server() -> tuple[socket.socket, threading.Event]:
 
 def test_a_reply_trickling_in_byte_by_byte_is_cut_at_the_timeout():
     """httpx's timeout bounds each read; the backend bounds the whole request, so a trickle cannot stall a stage."""
-    from ste.config import LLMSpec
-    from ste.errors import LLMError
-    from ste.llm.openai_backend import OpenAIChatModel
+    from ste.core.config import LLMSpec
+    from ste.core.errors import LLMError
+    from ste.core.llm.openai_backend import OpenAIChatModel
 
     listener, stop = _trickle_server()
     try:

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from ste.config import ExploreSettings, OpenAPISource, ToolsSection
-from ste.explore import run_explore
+from ste.core.config import ExploreSettings, OpenAPISource, ToolsSection
+from ste.explore.runner import run_explore
 from ste.explore.arguments import schema_values
-from ste.io import read_jsonl
-from ste.react import parse_step
-from ste.schemas import Trial
-from ste.tools import build_registry
-from ste.tools.base import Registry
-from ste.tools.openapi import OpenAPIToolSource
+from ste.core.io import read_jsonl
+from ste.core.react import parse_step
+from ste.core.schemas import Trial
+from ste.core.tools import build_registry
+from ste.core.tools.base import Registry
+from ste.core.tools.openapi import OpenAPIToolSource
 from tests.fakes import ScriptedChatModel
 from tests.helpers import run_cli_in_process, run_flow, small_params, tree_digest, write_params
 
@@ -133,9 +133,9 @@ def test_bad_input_in_a_stage_process(tmp_path, prefect_env):
 
 
 def test_yaml_and_model_messages_are_one_line(tmp_path):
-    from ste.config import load_params
-    from ste.errors import ConfigError
-    from ste.llm.embedded import resolve_model_dir
+    from ste.core.config import load_params
+    from ste.core.errors import ConfigError
+    from ste.core.llm.embedded import resolve_model_dir
 
     path = tmp_path / "params.yaml"
     path.write_text('explore:\n  defaults:\n    apis: "unterminated\n')

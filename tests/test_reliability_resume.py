@@ -147,7 +147,7 @@ def test_finetune_killed_midway_resumes_to_the_same_adapter(tmp_path, reference,
     import torch
     from safetensors.torch import load_file
 
-    from ste.config import load_params
+    from ste.core.config import load_params
     from tasks.finetune import finetune_stage
 
     data = reference / "paraphrase" / "sft.jsonl"
@@ -191,7 +191,7 @@ def test_a_folder_killed_while_written_is_never_half_there(tmp_path):
     target = tmp_path / "adapter"
     target.mkdir()
     (target / "weights").write_text("old")
-    code = (f"import os, signal; from pathlib import Path; from ste.io import atomic_write_dir\n"
+    code = (f"import os, signal; from pathlib import Path; from ste.core.io import atomic_write_dir\n"
             f"def fill(folder):\n"
             f"    (folder / 'weights').write_text('new, half written')\n"
             f"    os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -201,7 +201,7 @@ def test_a_folder_killed_while_written_is_never_half_there(tmp_path):
     assert (target / "weights").read_text() == "old" and sorted(p.name for p in target.iterdir()) == ["weights"]
     assert all(p.name.startswith(".adapter.") for p in tmp_path.iterdir() if p != target)  # hidden leftovers only
 
-    from ste.io import atomic_write_dir
+    from ste.core.io import atomic_write_dir
 
     def broken(folder: Path) -> None:
         (folder / "weights").write_text("partial")

@@ -80,7 +80,7 @@ def test_the_api_key_is_sent_but_never_written_anywhere(tmp_path, prefect_env):
 def test_tool_server_binds_localhost_by_default(monkeypatch, tmp_path):
     import uvicorn
 
-    from ste.tools import server
+    from ste.core.tools import server
 
     seen = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
@@ -115,7 +115,7 @@ def test_prefect_server_script_binds_localhost(tmp_path):
 
 def test_no_key_in_params_or_argv():
     """Keys are named (api_key_env, auth_env), never given: the config has no field that could hold one."""
-    from ste.config import LLMSpec, OpenAPISource
+    from ste.core.config import LLMSpec, OpenAPISource
 
     assert not any("key" in f and not f.endswith("_env") for f in LLMSpec.model_fields)
     assert not any(("key" in f or "token" in f or "secret" in f) and not f.endswith("_env")

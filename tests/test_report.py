@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ste.evaluate.metrics import summarize
-from ste.io import write_json, write_jsonl
-from ste.report import comparison_pairs
+from ste.core.io import write_json, write_jsonl
+from ste.report.report import comparison_pairs
 from tasks.report import write_report
 
 MODES = ["baseline", "icl", "finetuned"]
@@ -150,7 +150,7 @@ def test_mode_pairs_are_an_argument():
 
 def test_compare_flag_is_checked():
     from flows.report import mode_pair
-    from ste.errors import ConfigError
+    from ste.core.errors import ConfigError
 
     assert mode_pair("sft+dpo:finetuned") == ("sft+dpo", "finetuned")
     with pytest.raises(ConfigError, match="FIRST:SECOND"):
@@ -175,7 +175,7 @@ def test_report_flow_publishes_the_report_as_a_markdown_artifact(prefect_env, tm
 def test_learning_from_failures_and_no_run_timings():
     """The failures section; no wall time or throughput, though older inputs (below) still carry them: they depend
     on the machine's load, and the report is a DVC output (logs/timings holds them, scripts/timings.py prints)."""
-    from ste.report import adjust, failures_table, markdown
+    from ste.report.report import adjust, failures_table, markdown
 
     data = {"baseline": {"n": 80, "wall_s": 60.0}, "configs": {
         "full": {"explore": {"trials": 48, "run_wall_s": 240.0},
@@ -200,7 +200,7 @@ def test_learning_from_failures_and_no_run_timings():
 
 
 def test_an_untrained_dpo_student_is_neither_compared_nor_called_a_result():
-    from ste.report import failures_table, without_untrained_dpo
+    from ste.report.report import failures_table, without_untrained_dpo
 
     data = {"baseline": {}, "configs": {
         "full": {"modes": {}, "pairs": {"pairs": 3}, "dpo": {"steps": 2}},

@@ -5,10 +5,10 @@ import logging
 
 import pytest
 
-from ste.errors import ConfigError
+from ste.core.errors import ConfigError
 from ste.evaluate import retrieval
 from ste.evaluate.retrieval import Retriever
-from ste.schemas import Example
+from ste.core.schemas import Example
 
 
 def ex(i: int, api: str, query: str) -> Example:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ste.stats import mcnemar_exact, min_significant_items, paired_interval, paired_test, wilson
+from ste.core.stats import mcnemar_exact, min_significant_items, paired_interval, paired_test, wilson
 
 
 @pytest.mark.parametrize("k, n, lo, hi", [
@@ -65,7 +65,7 @@ def test_paired_test_significant_difference():
 
 
 def test_holm_adjusts_a_family_of_p_values():
-    from ste.stats import holm
+    from ste.core.stats import holm
 
     assert holm([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
     assert holm([]) == [] and holm([0.2]) == [0.2]

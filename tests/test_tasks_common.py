@@ -7,7 +7,7 @@ import httpx
 import openai
 import pytest
 
-from ste.errors import ConfigError, DataError, LLMError
+from ste.core.errors import ConfigError, DataError, LLMError
 from tasks import common
 from tasks.common import is_transient
 

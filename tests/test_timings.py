@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from ste.io import TIMINGS_ENV, read_jsonl, read_timings, timings_dir, write_jsonl, write_timings
-from ste.schemas import Trial
+from ste.core.io import TIMINGS_ENV, read_jsonl, read_timings, timings_dir, write_jsonl, write_timings
+from ste.core.schemas import Trial
 from tasks.common import timed  # imports Prefect, which sets up logging: before caplog's handler goes in
 from tests.helpers import output_timing_keys, react_responder, stub_role, timing_keys
 from tests.openai_stub import serve_stub
@@ -94,7 +94,7 @@ def test_what_small_real_stages_write_holds_no_measurement_of_the_run(tmp_path, 
     """Exploration (scripted explorer), fine-tuning and DPO (tiny model), evaluation (stub student): every JSON
     and JSONL file they write is free of wall times, memory and rates, so a re-run on the same inputs writes the
     same bytes."""
-    from ste.config import parse_params
+    from ste.core.config import parse_params
     from tasks.dpo import dpo_stage
     from tasks.evaluate import evaluate_mode
     from tasks.finetune import finetune_stage

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ste.tools import Registry, builtin_tools
+from ste.core.tools import Registry, builtin_tools
 
 TODAY = dt.date(2026, 1, 15)
 
@@ -149,7 +149,7 @@ def test_every_tool_has_a_known_answer(registry):
 
 
 def test_days_until_uses_the_given_today_not_the_clock():
-    from ste.tools.builtin import calendar_tools
+    from ste.core.tools.builtin import calendar_tools
 
     until = {t.name: t for t in calendar_tools.tools(dt.date(2000, 1, 1))}["days_until"]
     assert until.func(date="2000-01-31")["days"] == 30

@@ -10,12 +10,12 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Header
 
-from ste.config import OpenAPISource, ToolsSection
-from ste.errors import ConfigError
-from ste.tools import Registry, Tool, build_registry
-from ste.tools.builtin import airports, countries, currency, holidays_tools
-from ste.tools.openapi import OpenAPIToolSource
-from ste.tools.server import create_app
+from ste.core.config import OpenAPISource, ToolsSection
+from ste.core.errors import ConfigError
+from ste.core.tools import Registry, Tool, build_registry
+from ste.core.tools.builtin import airports, countries, currency, holidays_tools
+from ste.core.tools.openapi import OpenAPIToolSource
+from ste.core.tools.server import create_app
 from tests.helpers import free_port
 
 TODAY = dt.date(2026, 1, 15)

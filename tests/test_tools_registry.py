@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ste.errors import ConfigError, STEError
-from ste.tools import Registry, Tool, builtin_tools
-from ste.tools.builtin import airports
+from ste.core.errors import ConfigError, STEError
+from ste.core.tools import Registry, Tool, builtin_tools
+from ste.core.tools.builtin import airports
 
 TODAY = dt.date(2026, 1, 15)
 ALL_TOOLS = builtin_tools(TODAY)

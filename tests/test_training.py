@@ -6,10 +6,10 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ste.config import parse_params
-from ste.finetune import IGNORE, _batch_loss, _checkpointed, _collate, encode, finetune, shared_prefix
-from ste.io import write_jsonl
-from ste.launch import launch
+from ste.core.config import parse_params
+from ste.training.finetune import IGNORE, _batch_loss, _checkpointed, _collate, encode, finetune, shared_prefix
+from ste.core.io import write_jsonl
+from ste.training.launch import launch
 from tests.test_finetune import CALLS, RECORDS, chat, settings
 
 
@@ -21,12 +21,12 @@ def test_two_processes_take_the_steps_of_one_with_their_global_batch(tiny_model_
     write_jsonl(data, RECORDS)
     params = parse_params({"finetune": {**s, "batch_size": 2, "processes": 2}})
     capfd.readouterr()
-    two = launch("ste.finetune", params, processes=2, checkpoints=tmp_path / "ckpt2", model=tiny_model_dir,
+    two = launch("ste.training.finetune", params, processes=2, checkpoints=tmp_path / "ckpt2", model=tiny_model_dir,
                  data=data, out=tmp_path / "two")
     err = capfd.readouterr().err
     assert two["processes"] == 2 and two["global_batch"] == 4 == one["global_batch"]
     assert two["steps"] == one["steps"] == 4 and two["final_loss"] < two["first_loss"]
-    assert err.count("outputs written") == 1 and "[rank 0] ste.training: finetune: outputs written" in err
+    assert err.count("outputs written") == 1 and "[rank 0] ste.training.loop: finetune: outputs written" in err
     a, b = (load_file(tmp_path / d / "adapter" / "adapter_model.safetensors") for d in ("one", "two"))
     # Same losses to 1e-6; Adam turns the order of the float sums (two halves all-reduced) into weights
     # that differ by ~5e-5 (on weights of ~0.1) after 4 steps.
@@ -40,12 +40,12 @@ def test_two_processes_take_the_steps_of_one_with_their_global_batch(tiny_model_
 
 
 def test_a_launch_reports_bad_input_as_the_processes_saw_it(tiny_model_dir, tmp_path):
-    from ste.errors import DataError
+    from ste.core.errors import DataError
 
     data = tmp_path / "sft.jsonl"
     write_jsonl(data, [{"messages": chat("no target")}])
     with pytest.raises(DataError, match="record 1"):
-        launch("ste.finetune", parse_params({"finetune": {"processes": 2}}), processes=2,
+        launch("ste.training.finetune", parse_params({"finetune": {"processes": 2}}), processes=2,
                checkpoints=tmp_path / "c", model=tiny_model_dir, data=data, out=tmp_path / "o")
 
 

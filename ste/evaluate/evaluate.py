@@ -1,29 +1,25 @@
 """Predict the gold test set with a student (baseline, ICL or fine-tuned) and score the replies.
 
-Every mode sees the prompt the student was trained on (ste.student); ICL adds the k explored
+Every mode sees the prompt the student was trained on (ste.core.student); ICL adds the k explored
 examples nearest to each query. Decoding is greedy and unconstrained: well-formedness is measured,
 not enforced.
 """
 from __future__ import annotations
 
 import logging
-import sys
 from collections import defaultdict
 from typing import Any
 
-from tqdm import tqdm
-
-from ste.config import Mode
-from ste.errors import ConfigError
+from ste.core.config import Mode
+from ste.core.errors import ConfigError
 from ste.evaluate.metrics import interval_columns, item_metrics, summarize
 from ste.evaluate.retrieval import Retriever
-from ste.llm.base import ChatModel, Decoding, Message
-from ste.schemas import TestItem
-from ste.student import student_messages
-from ste.tools.base import Registry
+from ste.core.llm.base import ChatModel, Decoding
+from ste.core.schemas import TestItem
+from ste.core.student import STOP, generate, student_messages
+from ste.core.tools.base import Registry
 
 log = logging.getLogger(__name__)
-STOP = ("\n\n", "Observation:")  # one call is all we score: stop at a blank line or a hoped-for result
 
 
 def predict(
@@ -68,18 +64,6 @@ def predict(
          **item_metrics(reply, it.api, it.arguments, registry if execute else None)}
         for it, d, reply in zip(items, demos, replies)
     ]
-
-
-def generate(model: ChatModel, prompts: list[list[Message]], decoding: Decoding, label: str,
-             batch: int = 16) -> list[str]:
-    """The model's reply to each prompt, `batch` conversations per chat_many call, with a progress bar."""
-    replies: list[str] = []
-    with tqdm(total=len(prompts), desc=label, unit="item", file=sys.stderr, dynamic_ncols=True) as bar:
-        for start in range(0, len(prompts), batch):
-            replies += [c.text for c in model.chat_many(prompts[start: start + batch], decoding)]
-            log.info("%s: %d/%d replies", label, len(replies), len(prompts))  # the bar is for a person, this for logs
-            bar.update(len(replies) - bar.n)
-    return replies
 
 
 def score(predictions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:

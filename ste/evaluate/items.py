@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ste.config import EvaluateSection
-from ste.schemas import TestItem
-from ste.testset import load_testset
-from ste.tools.base import Registry
+from ste.core.config import EvaluateSection
+from ste.core.schemas import TestItem
+from ste.core.testset import load_testset
+from ste.core.tools.base import Registry
 
 
 def eval_items(settings: EvaluateSection, registry: Registry,

@@ -8,46 +8,11 @@ the gold call both run through the Registry and return the same data.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from ste.react import ACTION_LINE, parse_step
-from ste.stats import wilson
-from ste.tools.base import Registry
-
-
-def parse_call(reply: str) -> tuple[str | None, dict | None]:
-    """The (API name, arguments) a reply calls, or (None, None) when it is not a well-formed call.
-
-    Any name on the Action line is accepted here: a call to an API that does not exist is still
-    well-formed (it fails API match instead).
-    """
-    m = ACTION_LINE.search(reply or "")
-    name = reply[m.end():].split("\n", 1)[0].strip().strip("`'\"*").strip() if m else ""
-    step = parse_step(reply or "", [name] if name else [])
-    return (step.action, step.action_input) if step.is_call else (None, None)
-
-
-def _number(v: Any) -> float | None:
-    if isinstance(v, bool):  # True is not 1 here: "true" vs "1" differ under the reference rule
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
-def values_equal(gold: Any, pred: Any) -> bool:
-    """The reference rule (normalised strings), numbers compared as numbers, containers item by item."""
-    if isinstance(gold, dict) and isinstance(pred, dict):
-        return gold.keys() == pred.keys() and all(values_equal(gold[k], pred[k]) for k in gold)
-    if isinstance(gold, list) and isinstance(pred, list):
-        return len(gold) == len(pred) and all(values_equal(g, p) for g, p in zip(gold, pred))
-    if str(gold).strip().lower() == str(pred).strip().lower():
-        return True
-    g, p = _number(gold), _number(pred)
-    return g is not None and p is not None and math.isclose(g, p, rel_tol=1e-9, abs_tol=1e-12)
+from ste.core.calls import parse_call, values_equal
+from ste.core.stats import wilson
+from ste.core.tools.base import Registry
 
 
 def arguments_match(gold: dict, pred: dict) -> bool:

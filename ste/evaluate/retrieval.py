@@ -11,8 +11,8 @@ import logging
 import re
 from typing import Literal
 
-from ste.errors import ConfigError
-from ste.schemas import Example
+from ste.core.errors import ConfigError
+from ste.core.schemas import Example
 
 log = logging.getLogger(__name__)
 Kind = Literal["embedding", "bm25"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 
-from ste.schemas import Trial
+from ste.core.schemas import Trial
 
 SOURCES = ("schema", "observed", "generated")
 _MAX_OBSERVED = 200  # values kept per observation, so a huge result cannot blow up memory

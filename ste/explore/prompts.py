@@ -1,6 +1,6 @@
 """Every explorer message, built only from recorded Trial objects (so a resumed run asks the same).
 
-The templates live in `ste/prompts/*.txt`. A recorded trial is replayed into the short-term memory
+The templates live in `ste/core/prompts/*.txt`. A recorded trial is replayed into the short-term memory
 context without its one-off parts (long-term memory, query seeds, rejected attempts): those are shown
 only in the step that imagines, as the method prescribes.
 """
@@ -10,10 +10,10 @@ import functools
 import json
 from typing import Any
 
-from ste.llm.base import Message
-from ste.prompts import FOLDER, load_prompt
-from ste.schemas import Trial, Turn
-from ste.tools.base import Tool
+from ste.core.llm.base import Message
+from ste.core.prompts import FOLDER, load_prompt
+from ste.core.schemas import Trial, Turn
+from ste.core.tools.base import Tool
 
 # What the explorer sees instead of an API result when execution feedback is off.
 HIDDEN_RESULT = "(The API was called. Its result is not shown in this run.)"

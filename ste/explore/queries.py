@@ -1,19 +1,12 @@
 """Checks an imagined query must pass before a trial starts (done by code: cheap and reliable)."""
 from __future__ import annotations
 
-import difflib
 import re
-from functools import lru_cache
 
-from ste.exploit.text import argument_coverage, normalise
+from ste.core.text import argument_coverage, near_duplicate
 
 REASONS = ("empty", "too_long", "names_api", "missing_value", "copies_seed", "duplicate")
 _LABEL = re.compile(r"(?i)^\s*(?:\*\*)?(?:user\s+)?(?:query|request|question)\s*(?:\*\*)?\s*:\s*")
-_STOPWORDS = frozenset(
-    "a an the is are was were be do does did of in on at to for from by with and or i me my we our you your "
-    "it its this that what whats which how can could would will please tell show give".split()
-)
-_SIMILAR = 0.93  # difflib ratio above which two queries with the same numbers count as one
 
 
 def clean_query(raw: str) -> str:
@@ -24,31 +17,6 @@ def clean_query(raw: str) -> str:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
         text = text[1:-1].strip()
     return text
-
-
-_normalised = lru_cache(maxsize=8192)(normalise)  # checks compare each query with many others: normalise once
-
-
-@lru_cache(maxsize=8192)
-def _content(norm: str) -> frozenset[str]:
-    return frozenset(w.rstrip("s") for w in norm.split() if w not in _STOPWORDS)
-
-
-@lru_cache(maxsize=8192)
-def _numbers(norm: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"\d+(?:\.\d+)?", norm))  # normalise keeps decimal points: 2.5 is one number
-
-
-def near_duplicate(a: str, b: str) -> bool:
-    """Same text after normalising, the same content words, or a near-identical spelling with the same numbers."""
-    na, nb = _normalised(a), _normalised(b)
-    if na == nb or (_content(na) and _content(na) == _content(nb)):
-        return True
-    # The numbers must agree: "5 miles to km" and "6 miles to km" are different queries.
-    if _numbers(na) != _numbers(nb) or 2 * min(len(na), len(nb)) < _SIMILAR * (len(na) + len(nb)):
-        return False  # the second test is difflib's real_quick_ratio(), an upper bound of ratio(): a cheap exit
-    match = difflib.SequenceMatcher(None, na, nb)
-    return match.quick_ratio() >= _SIMILAR and match.ratio() >= _SIMILAR
 
 
 def names_api(query: str, api: str) -> bool:

@@ -1,7 +1,7 @@
 """Explore many APIs, one JSONL line per finished trial, resumable after a crash; each API can run on its own.
 
 out_dir holds
-- run.json: a fingerprint of the settings, APIs, tools, model and code (`ste.provenance`; what must match to resume);
+- run.json: a fingerprint of the settings, APIs, tools, model and code (`ste.core.provenance`; what must match to resume);
 - parts/<api>.jsonl while a run is going: one API's finished trials, appended as they finish. Each API has
   its own file and one writer, so APIs can run in threads, processes or machines that share the folder;
 - trials.jsonl: every trial in (API selection, episode, trial) order, written once all APIs are done
@@ -25,19 +25,19 @@ from typing import Callable
 
 from tqdm import tqdm
 
-from ste.config import ExploreSettings
-from ste.errors import DataError
+from ste.core.config import ExploreSettings
+from ste.core.errors import DataError
 from ste.explore.summary import summarize
 from ste.explore.trial import Explorer, resolve_mode, run_trial
-from ste.io import append_jsonl, read_json, read_jsonl, write_json, write_jsonl
-from ste.llm.base import ChatModel, run_sync
-from ste.provenance import fingerprint
-from ste.schemas import Trial
-from ste.tools.base import Registry
+from ste.core.io import append_jsonl, read_json, read_jsonl, write_json, write_jsonl
+from ste.core.llm.base import ChatModel, run_sync
+from ste.core.provenance import fingerprint
+from ste.core.schemas import Trial
+from ste.core.tools.base import Registry
 
 log = logging.getLogger(__name__)
 # The code whose behaviour trials record: exploration (prompts included) and the tools it calls.
-EXPLORE_CODE = ("ste.explore", "ste.tools")
+EXPLORE_CODE = ("ste.explore", "ste.core.tools")
 
 
 @dataclass(frozen=True)

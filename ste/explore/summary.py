@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections import Counter
 
 from ste.explore.prompts import is_valid
-from ste.exploit.text import normalise
-from ste.schemas import Trial
+from ste.core.text import normalise
+from ste.core.schemas import Trial
 
 
 def _rate(num: int, den: int) -> float | None:

@@ -12,15 +12,15 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from ste.config import ExploreSettings
-from ste.exploit.text import value_literals
+from ste.core.config import ExploreSettings
+from ste.core.text import value_literals
 from ste.explore import arguments as argsrc
 from ste.explore import prompts as P
 from ste.explore.queries import check_query, clean_query
-from ste.llm.base import ChatModel, Completion, Decoding, Message
-from ste.react import parse_json_object, parse_step
-from ste.schemas import Trial, Turn
-from ste.tools.base import Registry
+from ste.core.llm.base import ChatModel, Completion, Decoding, Message
+from ste.core.react import parse_json_object, parse_step
+from ste.core.schemas import Trial, Turn
+from ste.core.tools.base import Registry
 
 ACT_STOP = ("Observation:",)
 IMAGINE_STOP = ("Thought:",)
@@ -56,7 +56,7 @@ class Explorer:
         """
         if not self.constrained:
             return None
-        from ste.llm import constraints as C  # lazy: it pulls in the structured-decoding stack
+        from ste.core.llm import constraints as C  # lazy: it pulls in the structured-decoding stack
 
         schema = self.registry.get(api).parameters
         if kind == "act":

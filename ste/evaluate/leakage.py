@@ -1,0 +1,178 @@
+"""Is the gold test set held out? What the explorer and the student can see, and which gold items it shows.
+
+"Visible" is everything shown before evaluation:
+- value sources: every tool parameter's schema `examples` and `default` (call-first exploration draws
+  its arguments from them) and the arguments of the worked examples in ste/core/prompts/question_examples.json;
+- text sources: each tool's signature (name, description, parameter descriptions) and query seeds,
+  every file in ste/core/prompts/, the student's tool-mode text, and every message of the general data.
+
+A gold value leaks when it equals a value source's value or occurs as a whole phrase in a text source
+(both after `ste.core.text.normalise`); a gold query leaks when it is a near-duplicate of a query
+seed, a worked-example question or a general-data user message.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from ste.core.general import GENERAL
+from ste.core.text import leaves, near_duplicate, normalise, value_forms, value_in_text
+from ste.core.prompts import FOLDER as PROMPTS
+from ste.core.io import read_jsonl
+from ste.core.schemas import Example, TestItem
+from ste.core.student import TOOL_MODE
+from ste.core.tools.base import Registry
+
+
+@dataclass
+class Visible:
+    """What the explorer and the student see.
+
+    values: normalised value form -> the source that shows it.
+    texts: source -> its normalised text.
+    queries: (source, query) pairs a gold query must not copy.
+    """
+
+    values: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    queries: list[tuple[str, str]] = field(default_factory=list)
+    _corpus: str | None = field(default=None, init=False, repr=False)  # every text, built on first use
+
+    def shown_value(self, value: Any) -> str | None:
+        """The source that shows `value` (as a value, else as a phrase of a text), or None."""
+        for form in value_forms(value, rounded=False):
+            if form in self.values:
+                return self.values[form]
+        if self._corpus is None:  # one search over everything first: almost every value is absent
+            self._corpus = "\n".join(self.texts.values())
+        if not value_in_text(value, self._corpus):
+            return None
+        return next(src for src, text in self.texts.items() if value_in_text(value, text))
+
+    def copied_query(self, query: str) -> str | None:
+        """The source of a visible query that `query` nearly duplicates, or None."""
+        return next((src for src, q in self.queries if near_duplicate(query, q)), None)
+
+
+@dataclass(frozen=True)
+class Leak:
+    """One gold item that visible material shows: a value (or the query itself) and where it is shown."""
+
+    item: str
+    value: str
+    source: str
+
+
+def _add_values(visible: Visible, source: str, value: Any) -> None:
+    for _, leaf in leaves(value):
+        for form in value_forms(leaf, rounded=False):  # equal values: 5 and "5.0", not 1.99 and 2
+            visible.values.setdefault(form, source)
+
+
+def visible_material(registry: Registry, prompts_dir: str | Path = PROMPTS,
+                     general_path: str | Path = GENERAL) -> Visible:
+    """Collect the value, text and query sources listed in the module docstring.
+
+    Args:
+        registry: the tools (all of them are shown: the student's prompt lists every API under test,
+            and exploring any API puts its examples' values into the training data).
+        prompts_dir: the prompt templates and question_examples.json.
+        general_path: the general instruction data mixed into fine-tuning.
+    """
+    visible = Visible()
+    for name in registry.names():
+        tool = registry.get(name)
+        for key, spec in tool.parameters.get("properties", {}).items():
+            for kind in ("examples", "default"):
+                if kind in spec:
+                    _add_values(visible, f"{name}.{key} schema {kind}", spec[kind])
+        visible.texts[f"{name} signature"] = normalise(tool.signature())
+        for i, seed in enumerate(tool.examples):
+            visible.texts[f"{name} query seed {i + 1}"] = normalise(seed)
+            visible.queries.append((f"{name} query seed {i + 1}", seed))
+    prompts_dir = Path(prompts_dir)
+    for path in sorted(prompts_dir.iterdir()):
+        if path.is_file():
+            visible.texts[f"prompts/{path.name}"] = normalise(path.read_text(encoding="utf-8"))
+    worked = json.loads((prompts_dir / "question_examples.json").read_text(encoding="utf-8"))
+    for i, example in enumerate(worked):
+        _add_values(visible, f"question_examples.json[{i}] arguments", example["arguments"])
+        visible.queries.append((f"question_examples.json[{i}] question", example["question"]))
+    visible.texts["student TOOL_MODE"] = normalise(TOOL_MODE)
+    for n, record in enumerate(read_jsonl(general_path), 1):
+        for m, message in enumerate(record["messages"]):
+            visible.texts[f"{Path(general_path).name} line {n} message {m + 1}"] = normalise(message["content"])
+            if message["role"] == "user":
+                visible.queries.append((f"{Path(general_path).name} line {n}", message["content"]))
+    return visible
+
+
+def identifying_values(arguments: dict[str, Any], schema: dict | None) -> list[tuple[str, Any]]:
+    """(key path, value) of the argument leaves that identify an item: not flags, not None, not enum members.
+
+    An enum value is a closed vocabulary printed in every prompt that shows the tool: it cannot be
+    held out, so it does not count.
+    """
+    props = (schema or {}).get("properties", {})
+    out = []
+    for path, value in leaves(arguments):
+        if isinstance(value, bool) or value is None:
+            continue
+        spec = props.get(path.split(".", 1)[0].split("[", 1)[0], {})
+        enum = spec.get("enum") or spec.get("items", {}).get("enum") or []
+        if value not in enum:
+            out.append((path, value))
+    return out
+
+
+def _schema(registry: Registry | None, api: str) -> dict | None:
+    return registry.get(api).parameters if registry is not None and api in registry else None
+
+
+def static_leaks(items: Iterable[TestItem], registry: Registry, visible: Visible | None = None) -> list[Leak]:
+    """Every gold value and query that the visible material shows (empty for a held-out set).
+
+    Args:
+        items: the gold items.
+        registry: the tools (their schemas tell the enum parameters; their material is visible).
+        visible: precomputed `visible_material(registry)`; computed when None.
+    """
+    visible = visible or visible_material(registry)
+    out = []
+    for item in items:
+        for path, value in identifying_values(item.arguments, _schema(registry, item.api)):
+            source = visible.shown_value(value)
+            if source:
+                out.append(Leak(item.id, f"{path}={value!r}", source))
+        source = visible.copied_query(item.query)
+        if source:
+            out.append(Leak(item.id, f"query={item.query!r}", source))
+    return out
+
+
+def training_overlap(items: list[TestItem], examples: list[Example], registry: Registry | None = None) -> dict:
+    """How many evaluated items share an identifying value or a near-identical query with the training data.
+
+    Args:
+        items: the evaluated gold items of one config.
+        examples: that config's training examples or ICL demonstrations.
+        registry: when given, enum values (which every prompt prints) are not counted as shared.
+
+    Returns:
+        {"items": n, "shared_value": k, "near_duplicate_query": m, "any": j,
+         "ids": {"shared_value": [...], "near_duplicate_query": [...]}}
+    """
+    seen = {form for e in examples for _, v in leaves(e.arguments) for form in value_forms(v, rounded=False)}
+    queries = [e.query for e in examples]
+    ids: dict[str, list[str]] = {"shared_value": [], "near_duplicate_query": []}
+    for item in items:
+        values = identifying_values(item.arguments, _schema(registry, item.api))
+        if any(value_forms(v, rounded=False) & seen for _, v in values):
+            ids["shared_value"].append(item.id)
+        if any(near_duplicate(item.query, q) for q in queries):
+            ids["near_duplicate_query"].append(item.id)
+    either = set(ids["shared_value"]) | set(ids["near_duplicate_query"])
+    return {"items": len(items), "shared_value": len(ids["shared_value"]),
+            "near_duplicate_query": len(ids["near_duplicate_query"]), "any": len(either), "ids": ids}

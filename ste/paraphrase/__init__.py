@@ -1,0 +1,1 @@
+"""The paraphrase stage: balance the kept examples by paraphrase, export ICL, fine-tuning and preference data."""

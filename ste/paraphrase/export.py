@@ -1,0 +1,113 @@
+"""Write the exploited examples as an ICL pool and as fine-tuning data in two chat formats.
+
+- demos.jsonl: Example records, the pool ICL retrieves demonstrations from.
+- sft.jsonl: {"messages": [...]} built with `ste.core.student`, so training prompts are exactly the
+  evaluation prompts; optionally a second record per example (observation -> Final Answer) and
+  a seeded share of general instruction records (data/general/instructions.jsonl).
+- openai.jsonl: the same conversations in OpenAI tool-calling form ("tool_calls" with JSON-string
+  arguments, a "tool" message, and the "tools" function specs), for trl, axolotl or an OpenAI job.
+"""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from ste.core.config import ParaphraseSection
+from ste.core.errors import DataError
+from ste.core.general import GENERAL, general_records
+from ste.core.io import write_jsonl
+from ste.core.schemas import Example
+from ste.core.student import student_messages, target_text
+from ste.core.tools.base import Registry
+
+OPENAI_SYSTEM = "Answer the user's request by calling one of the provided tools."
+_SPEC_KEYS = {"examples"}  # JSON Schema annotations an OpenAI function spec does not need (and small models copy)
+
+
+def sft_records(example: Example, registry: Registry, apis: list[str], final_answer: bool) -> list[dict]:
+    """The student-format record(s) of one example: the call, then optionally the final answer."""
+    call = student_messages(registry, apis, example.query) + [{"role": "assistant", "content": target_text(example)}]
+    meta = {"id": example.id, "api": example.api}
+    records = [{"messages": call, **meta, "kind": "call"}]
+    if final_answer and example.observation and example.final_answer:
+        follow = [{"role": "user", "content": f"Observation: {example.observation}"},
+                  {"role": "assistant", "content": f"Final Answer: {example.final_answer}"}]
+        records.append({"messages": call + follow, **meta, "kind": "final_answer"})
+    return records
+
+
+def function_spec(registry: Registry, api: str) -> dict:
+    """An OpenAI "tools" entry for one API, from its JSON schema."""
+    tool = registry.get(api)
+    return {"type": "function", "function": {"name": tool.name, "description": tool.description,
+                                             "parameters": _strip(tool.parameters)}}
+
+
+def _strip(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _strip(v) for k, v in schema.items() if k not in _SPEC_KEYS}
+    if isinstance(schema, list):
+        return [_strip(v) for v in schema]
+    return schema
+
+
+def openai_record(example: Example, tools: list[dict], final_answer: bool) -> dict:
+    """One example as an OpenAI tool-calling conversation."""
+    call_id = "call_0"
+    messages: list[dict] = [
+        {"role": "system", "content": OPENAI_SYSTEM},
+        {"role": "user", "content": example.query},
+        {"role": "assistant", "content": None, "tool_calls": [{
+            "id": call_id, "type": "function",
+            "function": {"name": example.api, "arguments": json.dumps(example.arguments, ensure_ascii=False)}}]},
+    ]
+    if final_answer and example.observation and example.final_answer:
+        messages += [{"role": "tool", "tool_call_id": call_id, "content": example.observation},
+                     {"role": "assistant", "content": example.final_answer}]
+    return {"messages": messages, "tools": tools}
+
+
+def export_examples(examples: list[Example], registry: Registry, out_dir: str | Path, settings: ParaphraseSection,
+                    *, apis: list[str] | None = None, general_path: str | Path = GENERAL) -> dict:
+    """Write demos.jsonl, sft.jsonl and openai.jsonl under `out_dir`; return the counts.
+
+    Args:
+        examples: kept and paraphrased examples.
+        registry: the tools; their descriptions and JSON schemas go into the prompts and specs.
+        out_dir: folder to write into (created if needed).
+        settings: `paraphrase` section (final_answer_records, general_ratio, seed).
+        apis: the APIs the student's prompt lists: pass the list evaluation uses so both prompts
+            match. Default: the examples' APIs, in registry order.
+        general_path: the general instruction pool mixed in when `settings.general_ratio` > 0.
+    """
+    used = {e.api for e in examples}
+    unknown = sorted(a for a in used if a not in registry)
+    if unknown:
+        raise DataError(f"examples use APIs missing from the tool registry: {', '.join(unknown)} "
+                        "(re-run exploration with the current tools, or restore those tools)")
+    apis = list(apis) if apis is not None else [n for n in registry.names() if n in used]
+    outside = sorted(used - set(apis))
+    if outside:
+        raise DataError(f"examples call APIs the student prompt does not list: {', '.join(outside)}; add them to apis")
+    out = Path(out_dir)
+    tools = [function_spec(registry, a) for a in apis]
+    sft = [r for e in examples for r in sft_records(e, registry, apis, settings.final_answer_records)]
+    oai = [openai_record(e, tools, settings.final_answer_records) for e in examples]
+    general = general_records(general_path, len(sft), settings.general_ratio, settings.seed)
+    if general:
+        rng = random.Random(settings.seed)
+        sft = sft + general
+        rng.shuffle(sft)
+        oai = oai + [{"messages": g["messages"]} for g in general]
+        rng.shuffle(oai)
+    counts = {
+        "demos": write_jsonl(out / "demos.jsonl", examples),
+        "sft": write_jsonl(out / "sft.jsonl", sft),
+        "openai": write_jsonl(out / "openai.jsonl", oai),
+    }
+    kinds = [r["kind"] for r in sft]
+    counts.update({f"sft_{k}": kinds.count(k) for k in ("call", "final_answer", "general")})
+    counts["apis"] = len(apis)
+    return counts

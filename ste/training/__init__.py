@@ -1,0 +1,1 @@
+"""Training the student: the shared loop, supervised fine-tuning, the adapter writer, one or several processes."""
