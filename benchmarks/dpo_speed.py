@@ -26,7 +26,11 @@ from flows.common import use_process_env
 
 use_process_env()  # offline, passive OpenMP threads: before torch loads
 
-from ste.core.config import DPOSection, FinetuneSection, ToolsSection
+from ste.config.dpo import DPOSection
+
+from ste.config.finetune import FinetuneSection
+
+from ste.core.config import ToolsSection
 from ste.dpo.train import fitting_pairs, train_dpo
 from ste.dpo.trl_engine import dpo_trainer, scored_targets_only
 from ste.core.llm.embedded import embedded_model_dir

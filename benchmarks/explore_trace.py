@@ -14,7 +14,7 @@ import time
 import yaml
 
 from flows.common import use_process_env
-from ste.core.config import parse_params
+from ste.config.params import parse_params
 from ste.explore.runner import run_explore
 from ste.core.llm.embedded import embedded_model_dir
 from ste.core.llm.local import LocalChatModel

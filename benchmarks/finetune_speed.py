@@ -25,8 +25,10 @@ from flows.common import use_process_env
 
 use_process_env()  # offline, passive OpenMP threads: before torch loads
 
-from ste.core.config import FinetuneSection, ToolsSection  # noqa: E402
-from ste.training.finetune import IGNORE, _batch_loss, _collate, _load_model, encode, finetune, shared_prefix
+from ste.config.finetune import FinetuneSection  # noqa: E402
+
+from ste.core.config import ToolsSection
+from ste.training.finetune import IGNORE, _batch_loss, collate, _load_model, encode, finetune, shared_prefix
 from ste.core.llm.embedded import embedded_model_dir
 from ste.core.react import format_call
 from ste.core.student import student_messages
@@ -95,7 +97,7 @@ def compare(batch: int, steps: int, n_apis: int) -> None:
         start = time.perf_counter()
         for micro in batches:
             n_targets = sum(x != IGNORE for _, labels in micro for x in labels[1:])
-            _batch_loss(model, _collate(micro, tok.pad_token_id), n_targets,
+            _batch_loss(model, collate(micro, tok.pad_token_id), n_targets,
                         shared_prefix(micro) if share else 0).backward()
             model.zero_grad(set_to_none=True)
         results[share] = (time.perf_counter() - start) / len(batches)

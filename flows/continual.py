@@ -12,7 +12,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.core.config import load_params
+from ste.config.continual import ContinualParams
 from ste.core.errors import ConfigError
 from tasks.artifacts import publish_summary
 from tasks.common import timed
@@ -23,7 +23,7 @@ from tasks.continual import plan_continual, run_round, write_tables
 def continual_flow(setting: str, data: str, out: str, predictions: str, table: str, metrics: str,
                    params_path: str = "params.yaml") -> dict:
     """Run the rounds in order, each from the previous one's weights; write the round x batch table."""
-    params = load_params(params_path)
+    params = ContinualParams.load(params_path)
     with timed(f"continual@{setting}") as timing:
         plan = plan_continual(params, setting, data)
         results, previous = [], None
@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--table", required=True, help="the round x batch CSV")
     parser.add_argument("--metrics", required=True, help="the DVC metrics file to write")
     args = parser.parse_args()
-    params = load_params(args.params)
+    params = ContinualParams.load(args.params)
     params.continual.replay_ratio(args.setting)
     params.explore.resolve(params.continual.config)
     if params.llm.roles.student.backend != "local" and not params.finetune.base_model:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.core.config import load_params
+from ste.config.dpo import DPOParams
 from tasks.artifacts import publish_summary
 from tasks.common import timed, trained_steps
 
@@ -22,7 +22,7 @@ def dpo_flow(config: str, pairs: str, examples: str, adapter: str, out: str, par
     from tasks.dpo import dpo_stage  # torch: imported once run_cli has set the process environment
 
     with timed(f"dpo@{config}") as timing:
-        summary = dpo_stage(load_params(params_path), config, adapter, pairs, examples, out)
+        summary = dpo_stage(DPOParams.load(params_path), config, adapter, pairs, examples, out)
         timing.count("steps", trained_steps(summary))
     return publish_summary(summary, "dpo", config)
 
@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--adapter", required=True, help="the SFT adapter folder (the finetune stage's adapter/)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    load_params(args.params)
+    DPOParams.load(args.params)
     dpo_flow(args.config, args.pairs, args.examples, args.adapter, args.out, args.params)
 
 

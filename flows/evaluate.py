@@ -14,7 +14,8 @@ from typing import get_args
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.core.config import Mode, load_params
+from ste.config.evaluate import EvaluateParams
+from ste.core.weights import Mode
 from ste.core.errors import ConfigError
 from ste.core.io import write_json
 from tasks.artifacts import publish_summary
@@ -27,7 +28,7 @@ def evaluate_flow(modes: list[str], out: str, metrics: str, config: str | None =
     """Evaluate each mode that params.yaml's evaluate.modes enables; write {mode: metrics, "leakage": counts}."""
     from tasks.evaluate import evaluate_mode, leakage  # torch: imported once run_cli has set the process environment
 
-    params = load_params(params_path)
+    params = EvaluateParams.load(params_path)
     results = {}
     with timed(f"evaluate@{config}" if config else "evaluate_baseline") as timing:
         for mode in modes:
@@ -52,7 +53,7 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--metrics", required=True, help="the DVC metrics file to write")
     args = parser.parse_args()
-    params = load_params(args.params)
+    params = EvaluateParams.load(args.params)
     if args.config:
         params.explore.resolve(args.config)
     if "icl" in args.mode and not args.demos:

@@ -22,13 +22,13 @@ from prefect.futures import wait
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.common import run_cli, stage_parser
-from ste.core.config import Params, load_params
+from ste.config.explore import ExploreParams
 from tasks.artifacts import publish_summary
 from tasks.common import timed
 from tasks.explore import explore_api, finish_explore, start_explore
 
 
-def task_runner(params: Params) -> TaskRunner:
+def task_runner(params: ExploreParams) -> TaskRunner:
     """The Prefect task runner for the per-API tasks, as `orchestration` asks."""
     o, workers = params.orchestration, params.explore.concurrency
     if o.task_runner == "dask":
@@ -49,7 +49,7 @@ def explore_flow(config: str = "full", out: str = "data/explore/full", params_pa
 @flow(name="explore-all")
 def explore_all_flow(out_root: str = "data/explore", params_path: str = "params.yaml") -> dict:
     """Every exploration config at once, each into `<out_root>/<config>`; folders of removed configs go."""
-    configs = list(load_params(params_path).explore.configs)
+    configs = list(ExploreParams.load(params_path).explore.configs)
     for stale in Path(out_root).glob("*/run.json"):
         if stale.parent.name not in configs:
             shutil.rmtree(stale.parent)
@@ -60,7 +60,7 @@ def explore_all_flow(out_root: str = "data/explore", params_path: str = "params.
 def explore_configs_flow(runs: dict[str, str], params_path: str = "params.yaml", stage: str = "explore") -> dict:
     """Prepare each config's run, explore each (config, API) in its own task, merge each config's parts;
     `stage` names the run's timings (logs/timings/<stage>.json: wall time, peak RSS, trials run per minute)."""
-    params = load_params(params_path)
+    params = ExploreParams.load(params_path)
     with timed(stage) as timing:
         summaries = explore_apis.with_options(task_runner=task_runner(params))(runs, params_path)
         timing.count("trials", sum(s["trials"] - s.get("resumed_trials", 0) for s in summaries.values()))
@@ -70,7 +70,7 @@ def explore_configs_flow(runs: dict[str, str], params_path: str = "params.yaml",
 @flow(name="explore-apis")
 def explore_apis(runs: dict[str, str], params_path: str) -> dict:
     """The per-API tasks of `runs` (config -> output folder), API by API across configs."""
-    params = load_params(params_path)
+    params = ExploreParams.load(params_path)
     plans = {config: start_explore(params, config, out) for config, out in runs.items()}
     work = [(i, config, api) for config, plan in plans.items() for i, api in enumerate(plan.apis)]
     work.sort(key=lambda w: w[0])  # the configs' same API side by side (a stable sort): what they share runs once
@@ -90,7 +90,7 @@ def main() -> None:
     group.add_argument("--all", action="store_true", help="every config at once (--out is their parent folder)")
     parser.add_argument("--out", required=True, help="output folder")
     args = parser.parse_args()
-    params = load_params(args.params)
+    params = ExploreParams.load(args.params)
     if args.all:
         explore_all_flow(args.out, args.params)
     else:

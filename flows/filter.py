@@ -9,7 +9,7 @@ from pathlib import Path
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.core.config import load_params
+from ste.config.filter import FilterParams
 from tasks.artifacts import publish_summary
 from tasks.common import timed
 from tasks.filter import filter_stage
@@ -20,7 +20,7 @@ def filter_flow(trials: str, out: str, params_path: str = "params.yaml") -> dict
     """Rule checks and the judge's three questions on every explored trial."""
     config = Path(out).name
     with timed(f"filter@{config}") as timing:
-        summary = filter_stage(load_params(params_path), trials, out)
+        summary = filter_stage(FilterParams.load(params_path), trials, out)
         timing.count("trials", summary["trials"])
     return publish_summary(summary, "filter", config)
 
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--trials", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    load_params(args.params)
+    FilterParams.load(args.params)
     filter_flow.with_options(flow_run_name=f"filter-{args.config}" if args.config else None)(
         args.trials, args.out, args.params)
 

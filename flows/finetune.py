@@ -7,7 +7,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.core.config import load_params
+from ste.config.finetune import FinetuneParams
 from tasks.artifacts import publish_summary
 from tasks.common import timed, trained_steps
 
@@ -18,7 +18,7 @@ def finetune_flow(config: str, data: str, out: str, params_path: str = "params.y
     from tasks.finetune import finetune_stage  # torch: imported once run_cli has set the process environment
 
     with timed(f"finetune@{config}") as timing:
-        summary = finetune_stage(load_params(params_path), data, out, config)
+        summary = finetune_stage(FinetuneParams.load(params_path), data, out, config)
         timing.count("steps", trained_steps(summary))
     return publish_summary(summary, "finetune", config)
 
@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--data", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    load_params(args.params)
+    FinetuneParams.load(args.params)
     finetune_flow(args.config, args.data, args.out, args.params)
 
 

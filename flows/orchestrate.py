@@ -19,7 +19,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import run_cli, stage_parser
-from ste.core.config import load_params
+from ste.config.params import load_params
 
 _QUEUED = re.compile(r"Queued experiment '([^']+)'")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.core.config import load_params
+from ste.config.paraphrase import ParaphraseParams
 from tasks.artifacts import publish_summary
 from tasks.common import timed
 from tasks.paraphrase import paraphrase_stage
@@ -21,7 +21,7 @@ def paraphrase_flow(config: str, kept: str, out: str, params_path: str = "params
                     verdicts: str | None = None) -> dict:
     """Balance the kept examples per API; export demonstrations, fine-tuning data and preference pairs."""
     with timed(f"paraphrase@{config}") as timing:
-        summary = paraphrase_stage(load_params(params_path), config, kept, out, trials, verdicts)
+        summary = paraphrase_stage(ParaphraseParams.load(params_path), config, kept, out, trials, verdicts)
         timing.count("LLM calls", summary.get("calls", 0))
     return publish_summary(summary, "paraphrase", config)
 
@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--trials", help="the config's trials.jsonl (for the preference pairs)")
     parser.add_argument("--verdicts", help="the filter's verdicts.jsonl (for the preference pairs)")
     args = parser.parse_args()
-    load_params(args.params).explore.resolve(args.config)
+    ParaphraseParams.load(args.params).explore.resolve(args.config)
     paraphrase_flow(args.config, args.kept, args.out, args.params, args.trials, args.verdicts)
 
 

@@ -17,7 +17,7 @@ from flows.filter import filter_flow
 from flows.finetune import finetune_flow
 from flows.paraphrase import paraphrase_flow
 from flows.report import report_flow
-from ste.core.config import load_params
+from ste.config.params import load_params
 
 
 @flow(name="ste-pipeline")

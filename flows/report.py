@@ -11,7 +11,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.common import run_cli, stage_parser
-from ste.core.config import load_params
+from ste.config.report import ReportParams
 from ste.core.errors import ConfigError
 from ste.report.report import MODE_PAIRS
 from tasks.artifacts import publish_markdown
@@ -25,7 +25,7 @@ def report_flow(out: str = "reports", params_path: str = "params.yaml", explore:
                 plots: str | None = None, mode_pairs: list[tuple[str, str]] = MODE_PAIRS,
                 models: str = "models", paraphrase: str = "data/paraphrase") -> str:
     """The ablation report across all exploration configs and evaluation modes."""
-    params = load_params(params_path)
+    params = ReportParams.load(params_path)
     with timed("report"):
         text = write_report(list(params.explore.configs), list(params.evaluate.modes), mode_pairs, explore, metrics,
                             continual, eval_dir, out, plots or f"{out}/plots", models, paraphrase)
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--compare", action="append", metavar="FIRST:SECOND",
                         help="two evaluation modes to compare within each config (repeatable)")
     args = parser.parse_args()
-    load_params(args.params)
+    ReportParams.load(args.params)
     pairs = [mode_pair(p) for p in args.compare] if args.compare else MODE_PAIRS
     report_flow(args.out, args.params, args.explore, args.metrics, args.continual, args.eval, args.plots, pairs,
                 args.models, args.paraphrase)

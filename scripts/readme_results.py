@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from ste.core.config import load_params
+from ste.config.params import load_params
 from ste.report.report import rate_cell
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,17 +7,18 @@ from pathlib import Path
 import pandas as pd
 
 from tasks.common import stage_task
-from ste.core.config import Params
+from ste.config.continual import ContinualParams
 from ste.continual.continual import Plan, Round, check_no_leakage, plan_rounds, round_table, train_and_score
 from ste.evaluate.items import eval_items
 from ste.core.io import atomic_write_text, read_json, read_jsonl, write_json, write_jsonl
 from ste.core.schemas import Example
 from ste.core.testset import load_batches, load_testset
 from ste.core.tools import build_registry
+from ste.training.launch import checkpoint_dir
 
 
 @stage_task(retries=0)
-def plan_continual(params: Params, setting: str, data_dir: str) -> Plan:
+def plan_continual(params: ContinualParams, setting: str, data_dir: str) -> Plan:
     """examples.jsonl + sft.jsonl of the reused config -> each round's training records and test items."""
     examples = read_jsonl(Path(data_dir) / "examples.jsonl", Example)
     records = read_jsonl(Path(data_dir) / "sft.jsonl")
@@ -32,12 +33,12 @@ def plan_continual(params: Params, setting: str, data_dir: str) -> Plan:
 
 
 @stage_task(retries=0)
-def run_round(params: Params, setting: str, rnd: Round, previous: dict | None, out_dir: str,
+def run_round(params: ContinualParams, setting: str, rnd: Round, previous: dict | None, out_dir: str,
               predictions_dir: str) -> dict:
     """Fine-tune one round and score it; a round whose metrics.json matches its fingerprint is reused."""
     round_dir = Path(out_dir) / rnd.name
     done = read_json(round_dir / "metrics.json") if (round_dir / "metrics.json").exists() else None
-    checkpoints = Path(params.llm.models_dir).parent / "checkpoints" / f"continual-{setting}-{rnd.name}"
+    checkpoints = checkpoint_dir(params.llm, f"continual-{setting}-{rnd.name}")
     outcome = train_and_score(params, setting, rnd, previous, round_dir, checkpoints, done)
     if not outcome.reused:
         write_json(round_dir / "summary.json", outcome.summary)

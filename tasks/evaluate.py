@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.common import stage_task
-from ste.core.config import Params
+from ste.config.evaluate import EvaluateParams
 from ste.evaluate.evaluate import predict, score
 from ste.evaluate.items import eval_items
 from ste.evaluate.retrieval import Retriever
@@ -16,8 +16,9 @@ from ste.core.weights import student_model
 
 
 @stage_task
-def evaluate_mode(params: Params, mode: str, out_dir: str, config: str | None = None,
-                  demos_path: str | None = None, adapter_dir: str | None = None, dpo_adapter: str | None = None) -> dict:
+def evaluate_mode(params: EvaluateParams, mode: str, out_dir: str, config: str | None = None,
+                  demos_path: str | None = None, adapter_dir: str | None = None,
+                  dpo_adapter: str | None = None) -> dict:
     """Predict and score one mode; writes predictions.jsonl, metrics.json, per_api.csv under out_dir/mode.
     The trained modes load the SFT adapter, sft+dpo DPO's where it trained (`ste.core.weights.student_weights`)."""
     registry = build_registry(params.tools)
@@ -41,7 +42,7 @@ def evaluate_mode(params: Params, mode: str, out_dir: str, config: str | None = 
 
 
 @stage_task(retries=0)
-def leakage(params: Params, config: str, examples_path: str) -> dict:
+def leakage(params: EvaluateParams, config: str, examples_path: str) -> dict:
     """How many of the config's evaluated items share a value or a near-identical query with its training data."""
     registry = build_registry(params.tools)
     _, items = eval_items(params.evaluate, registry, params.explore.resolve(config).apis)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import threading
 
 from tasks.common import stage_task
-from ste.core.config import Params, ToolsSection
+from ste.config.explore import ExploreParams
+from ste.core.config import ToolsSection
 from ste.explore.runner import RunPlan, finish_run, run_explore_api, start_run
 from ste.core.llm.base import ChatModel
 from ste.core.llm.factory import build_chat_model
@@ -23,13 +24,13 @@ def registry(tools: ToolsSection) -> Registry:
         return _REGISTRIES[key]
 
 
-def explorer(params: Params) -> ChatModel:
+def explorer(params: ExploreParams) -> ChatModel:
     """The explorer role's model (a local model is loaded once per process, see ste.core.llm.factory)."""
     return build_chat_model(params.llm.roles.explorer, params.llm)
 
 
 @stage_task(retries=0)
-def start_explore(params: Params, config: str, out_dir: str) -> RunPlan:
+def start_explore(params: ExploreParams, config: str, out_dir: str) -> RunPlan:
     """Prepare out_dir for the config's run (resume or start fresh); return the plan every API task gets."""
     spec = params.llm.roles.explorer
     return start_run(registry(params.tools), explorer(params), params.explore.resolve(config), out_dir,
@@ -37,7 +38,7 @@ def start_explore(params: Params, config: str, out_dir: str) -> RunPlan:
 
 
 @stage_task
-def explore_api(params: Params, plan: RunPlan, api: str) -> int:
+def explore_api(params: ExploreParams, plan: RunPlan, api: str) -> int:
     """Run one API's missing trials into its part file; a retry resumes from that part. The API's data is loaded
     first (once per process): no trial's timed tool call loads it, and data that does not load fails the task."""
     tools = registry(params.tools)

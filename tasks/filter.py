@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.common import stage_task
-from ste.core.config import Params
+from ste.config.filter import FilterParams
 from ste.core.errors import DataError
 from ste.filter.filter import filter_trials
 from ste.core.io import read_jsonl, write_json, write_jsonl
@@ -14,7 +14,7 @@ from ste.core.tools import build_registry
 
 
 @stage_task
-def filter_stage(params: Params, trials_path: str, out_dir: str) -> dict:
+def filter_stage(params: FilterParams, trials_path: str, out_dir: str) -> dict:
     """trials.jsonl -> kept.jsonl (examples), verdicts.jsonl (all trials), summary.json."""
     trials = read_jsonl(trials_path, Trial)
     if not trials:

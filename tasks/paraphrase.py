@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.common import stage_task
-from ste.core.config import Params
+from ste.config.paraphrase import ParaphraseParams
 from ste.paraphrase.export import export_examples
 from ste.paraphrase.pairs import export_pairs
 from ste.paraphrase.paraphrase import paraphrase
@@ -15,8 +15,8 @@ from ste.core.tools import build_registry
 
 
 @stage_task
-def paraphrase_stage(params: Params, config: str, kept_path: str, out_dir: str, trials_path: str | None = None,
-                     verdicts_path: str | None = None) -> dict:
+def paraphrase_stage(params: ParaphraseParams, config: str, kept_path: str, out_dir: str,
+                     trials_path: str | None = None, verdicts_path: str | None = None) -> dict:
     """kept.jsonl -> examples.jsonl, demos.jsonl, sft.jsonl, openai.jsonl, summary.json; with the config's
     trials and filter verdicts also pairs.jsonl, the preference pairs of its failed calls (counts in the summary)."""
     kept = read_jsonl(kept_path, Example)

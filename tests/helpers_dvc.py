@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from ste.core.config import parse_params
+from ste.config.params import parse_params
 from tests.helpers import small_params
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,7 +1,9 @@
 import pytest
 import yaml
 
-from ste.core.config import ConfigError, load_params, parse_params
+from ste.config.params import load_params, parse_params
+
+from ste.core.config import ConfigError
 
 
 def test_repo_params_file_is_valid():

@@ -11,7 +11,9 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from ste.core.config import FinetuneSection, ParaphraseSection
+from ste.config.finetune import FinetuneSection
+
+from ste.config.paraphrase import ParaphraseSection
 from ste.paraphrase.export import export_examples
 from ste.training.finetune import finetune
 from ste.core.io import read_json, read_jsonl, write_json, write_jsonl

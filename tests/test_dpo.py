@@ -13,7 +13,9 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ste.core.config import DPOSection, parse_params
+from ste.config.dpo import DPOSection
+
+from ste.config.params import parse_params
 from ste.dpo.train import _load_policy, _Pairs, train_dpo
 from ste.dpo.trl_engine import dpo_trainer, scored_targets_only
 from ste.core.errors import ConfigError, DataError
@@ -256,9 +258,8 @@ def test_two_processes_share_the_reference_and_the_steps(tiny_model_dir, sft_ada
     one = train_dpo(tiny_model_dir, sft_adapter, PAIRS, settings(), tmp_path / "one", tmp_path / "c1")
     data = tmp_path / "pairs.jsonl"
     write_jsonl(data, PAIRS)
-    two = launch("ste.dpo.train", parse_params({"dpo": {**settings().model_dump(), "batch_size": 1, "processes": 2}}),
-                 processes=2, checkpoints=tmp_path / "c2", model=tiny_model_dir, adapter=sft_adapter, data=data,
-                 out=tmp_path / "two")
+    two = launch("ste.dpo.train", {"dpo": settings(batch_size=1, processes=2)}, processes=2,
+                 checkpoints=tmp_path / "c2", model=tiny_model_dir, adapter=sft_adapter, data=data, out=tmp_path / "two")
     assert two["processes"] == 2 and two["steps"] == one["steps"] == 4
     assert two["first_loss"] == pytest.approx(math.log(2), abs=1e-6)  # both halves of the reference arrived
     rows = [list(csv.reader(open(tmp_path / d / "loss.csv")))[1:] for d in ("one", "two")]

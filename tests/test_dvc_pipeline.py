@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ste.core.config import load_params
+from ste.config.params import load_params
 from ste.core.io import TIMINGS_ENV
 from tests.helpers import output_timing_keys, react_responder, tree_digest, write_params
 from tests.helpers_dvc import RAN, Project, copy_worktree, stage_env, tiny_params

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ste.core.config import EvaluateSection, ToolsSection, parse_params
+from ste.config.evaluate import EvaluateSection
+
+from ste.config.params import parse_params
+
+from ste.core.config import ToolsSection
 from ste.core.errors import ConfigError
 from ste.evaluate import items as items_module
 from ste.evaluate import retrieval

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from ste.core.config import ExploreSettings
+from ste.config.explore import ExploreSettings
 from ste.core.errors import DataError
 from ste.explore import arguments as argsrc
 from ste.explore.runner import finish_run, run_explore, run_explore_api, start_run

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from flows.explore import explore_all_flow, explore_flow, task_runner
-from ste.core.config import parse_params
+from ste.config.params import parse_params
 from ste.core.io import read_jsonl
 from ste.core.schemas import Trial
 from tests.helpers import ROOT, flow_command, jsonl_rows, react_responder, run_flow, small_params, write_params

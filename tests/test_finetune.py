@@ -11,10 +11,10 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ste.core.config import FinetuneSection
+from ste.config.finetune import FinetuneSection
 from ste.core.errors import DataError
 from ste.core.weights import load_student
-from ste.training.finetune import IGNORE, _batch_loss, _collate, encode, finetune, shared_prefix
+from ste.training.finetune import IGNORE, _batch_loss, collate, encode, finetune, shared_prefix
 from tests.helpers import timing_keys
 
 SYSTEM = "You are in tool mode. APIs: convert_units, list_units."
@@ -101,7 +101,7 @@ def test_shared_prefix_gives_the_same_loss_and_gradients(tiny_model_dir):
     for p in model.parameters():
         if p.requires_grad:  # LoRA's B starts at zero: give both factors a gradient to compare
             torch.nn.init.normal_(p, std=0.02)
-    batch = _collate(rows, tok.pad_token_id)
+    batch = collate(rows, tok.pad_token_id)
     n_targets = sum(x != IGNORE for _, labels in rows for x in labels[1:])
     results = []
     for shared in (0, prefix):
@@ -260,7 +260,7 @@ def test_embedded_student_learns_the_call_format(embedded_dir, tmp_path):
 
 def test_no_records_gives_a_marked_untrained_adapter_not_a_crash(tmp_path, tiny_model_dir):
     """An ablation whose filter kept nothing still lets the DAG finish; evaluation uses the base model."""
-    from ste.core.config import parse_params
+    from ste.config.params import parse_params
     from ste.core.weights import student_model
     from ste.core.weights import UNTRAINED
     from tasks.finetune import finetune_stage

@@ -1,7 +1,7 @@
 """Preference pairs from scripted trials: each kind, what must never become a pair, the SFT prompt."""
 from __future__ import annotations
 
-from ste.core.config import FilterSection
+from ste.config.filter import FilterSection
 from ste.paraphrase.export import sft_records
 from ste.filter.filter import filter_trials, to_example
 from ste.core.calls import same_call

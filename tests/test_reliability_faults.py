@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from ste.core.config import ExploreSettings, OpenAPISource
+from ste.config.explore import ExploreSettings
+
+from ste.core.config import OpenAPISource
 from ste.explore.runner import run_explore
 from ste.core.io import read_jsonl
 from ste.core.schemas import Trial

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from ste.core.config import ExploreSettings, OpenAPISource, ToolsSection
+from ste.config.explore import ExploreSettings
+
+from ste.core.config import OpenAPISource, ToolsSection
 from ste.explore.runner import run_explore
 from ste.explore.arguments import schema_values
 from ste.core.io import read_jsonl
@@ -133,7 +135,7 @@ def test_bad_input_in_a_stage_process(tmp_path, prefect_env):
 
 
 def test_yaml_and_model_messages_are_one_line(tmp_path):
-    from ste.core.config import load_params
+    from ste.config.params import load_params
     from ste.core.errors import ConfigError
     from ste.core.llm.embedded import resolve_model_dir
 

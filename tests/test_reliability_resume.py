@@ -147,7 +147,7 @@ def test_finetune_killed_midway_resumes_to_the_same_adapter(tmp_path, reference,
     import torch
     from safetensors.torch import load_file
 
-    from ste.core.config import load_params
+    from ste.config.params import load_params
     from tasks.finetune import finetune_stage
 
     data = reference / "paraphrase" / "sft.jsonl"

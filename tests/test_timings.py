@@ -94,7 +94,7 @@ def test_what_small_real_stages_write_holds_no_measurement_of_the_run(tmp_path, 
     """Exploration (scripted explorer), fine-tuning and DPO (tiny model), evaluation (stub student): every JSON
     and JSONL file they write is free of wall times, memory and rates, so a re-run on the same inputs writes the
     same bytes."""
-    from ste.core.config import parse_params
+    from ste.config.params import parse_params
     from tasks.dpo import dpo_stage
     from tasks.evaluate import evaluate_mode
     from tasks.finetune import finetune_stage

@@ -6,8 +6,9 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ste.core.config import parse_params
-from ste.training.finetune import IGNORE, _batch_loss, _checkpointed, _collate, encode, finetune, shared_prefix
+from ste.config.finetune import FinetuneSection
+from ste.config.params import parse_params
+from ste.training.finetune import IGNORE, _batch_loss, _checkpointed, collate, encode, finetune, shared_prefix
 from ste.core.io import write_jsonl
 from ste.training.launch import launch
 from tests.test_finetune import CALLS, RECORDS, chat, settings
@@ -21,7 +22,7 @@ def test_two_processes_take_the_steps_of_one_with_their_global_batch(tiny_model_
     write_jsonl(data, RECORDS)
     params = parse_params({"finetune": {**s, "batch_size": 2, "processes": 2}})
     capfd.readouterr()
-    two = launch("ste.training.finetune", params, processes=2, checkpoints=tmp_path / "ckpt2", model=tiny_model_dir,
+    two = launch("ste.training.finetune", {"finetune": params.finetune}, processes=2, checkpoints=tmp_path / "ckpt2", model=tiny_model_dir,
                  data=data, out=tmp_path / "two")
     err = capfd.readouterr().err
     assert two["processes"] == 2 and two["global_batch"] == 4 == one["global_batch"]
@@ -45,7 +46,7 @@ def test_a_launch_reports_bad_input_as_the_processes_saw_it(tiny_model_dir, tmp_
     data = tmp_path / "sft.jsonl"
     write_jsonl(data, [{"messages": chat("no target")}])
     with pytest.raises(DataError, match="record 1"):
-        launch("ste.training.finetune", parse_params({"finetune": {"processes": 2}}), processes=2,
+        launch("ste.training.finetune", {"finetune": FinetuneSection(processes=2)}, processes=2,
                checkpoints=tmp_path / "c", model=tiny_model_dir, data=data, out=tmp_path / "o")
 
 
@@ -55,7 +56,7 @@ def test_gradient_checkpointing_keeps_the_shared_prefix_loss_and_gradients(tiny_
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     rows = [encode(tok, chat(q, t), 256)[:2] for q, t in CALLS[:3]]
-    batch, prefix = _collate(rows, tok.pad_token_id), shared_prefix(rows)
+    batch, prefix = collate(rows, tok.pad_token_id), shared_prefix(rows)
     n_targets = sum(x != IGNORE for _, labels in rows for x in labels[1:])
     torch.manual_seed(0)
     model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir),

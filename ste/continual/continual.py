@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ste.core.config import Params
+from ste.config.continual import ContinualParams
 from ste.core.errors import ConfigError, DataError
 from ste.core.general import GENERAL, general_records
 from ste.core.provenance import fingerprint
@@ -167,7 +167,7 @@ class RoundOutcome:
         return self.summary is None
 
 
-def train_and_score(params: Params, setting: str, rnd: Round, previous: dict | None, round_dir: Path,
+def train_and_score(params: ContinualParams, setting: str, rnd: Round, previous: dict | None, round_dir: Path,
                     checkpoint_dir: Path, done: dict | None = None) -> RoundOutcome:
     """Fine-tune one round, from the previous round's weights or the base, and score it on the APIs seen so far.
 
@@ -186,7 +186,7 @@ def train_and_score(params: Params, setting: str, rnd: Round, previous: dict | N
         summary and the predictions; a reused round has only its result.
     """
     from ste.evaluate.evaluate import predict, score
-    from ste.training.finetune import finetune
+    from ste.training.finetune import run_finetune
     from ste.core.tools import build_registry
     from ste.core.weights import base_weights, student_model
 
@@ -208,7 +208,7 @@ def train_and_score(params: Params, setting: str, rnd: Round, previous: dict | N
         log.info("%s: finished earlier with the same data and settings; reused", rnd.label)
         return RoundOutcome(done)
 
-    summary = finetune(model_dir, rnd.records, params.finetune, round_dir, checkpoint_dir, init_adapter=init)
+    summary = run_finetune(model_dir, rnd.records, params.finetune, round_dir, checkpoint_dir, init_adapter=init)
     predictions = predict(student_model(params.llm, "finetuned", weights), registry, rnd.items, prompt_apis,
                           "finetuned", max_new_tokens=params.evaluate.max_new_tokens,
                           batch=params.evaluate.batch_size)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from ste.core.config import TRAINED_MODES, LLMSection, LLMSpec, Mode
+from ste.core.config import LLMSection, LLMSpec
 from ste.core.errors import ConfigError, DataError, LLMError
 from ste.core.io import atomic_write_text
 from ste.core.llm.base import ChatModel
@@ -20,6 +20,8 @@ from ste.core.llm.embedded import convert_once, resolve_model_dir
 from ste.core.llm.factory import build_chat_model
 from ste.core.provenance import folder_digest
 
+Mode = Literal["baseline", "icl", "finetuned", "sft+dpo"]  # sft+dpo: the fine-tuned student after DPO
+TRAINED_MODES = ("finetuned", "sft+dpo")  # the modes that score trained weights
 UNTRAINED = "UNTRAINED"  # marker file in an adapter folder: no data, the student stays the base model
 
 

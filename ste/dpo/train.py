@@ -31,16 +31,18 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ste.core.config import DPOSection
+from ste.config.dpo import DPOParams, DPOSection
 from ste.core.errors import ConfigError, DataError
-from ste.core.weights import adapter_key
-from ste.training.finetune import IGNORE, _collate, encode, shared_prefix, target_logits, write_history
-from ste.core.io import atomic_write_dir, read_jsonl, write_json
+from ste.core.io import read_jsonl
+from ste.core.weights import adapter_key, is_untrained
+from ste.dpo.trl_engine import METRICS, train_trl
+from ste.training.finetune import IGNORE, collate, encode, shared_prefix, target_logits
+from ste.training.launch import in_processes, job_parser, run_job
 from ste.core.provenance import fingerprint
 from ste.training.loop import CHECKPOINT, train
+from ste.training.outputs import save_weights, write_history
 
 log = logging.getLogger(__name__)
-METRICS = ("loss", "rewards/margins", "rewards/accuracies", "rewards/chosen", "rewards/rejected")  # TRL's names
 
 
 # ---------------------------------------------------------------- data
@@ -96,7 +98,7 @@ class _Pairs:
     def logps(self, model, items: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Summed log-probs of the call tokens of rows [chosen_1, rejected_1, ...], and their token counts."""
         rows = [row for i in items for row in self.pairs[i]]
-        batch = {k: v.to(self.device) for k, v in _collate(rows, self.pad_id).items()}
+        batch = {k: v.to(self.device) for k, v in collate(rows, self.pad_id).items()}
         logits, targets = target_logits(model, batch, shared_prefix(rows))
         mask = targets != IGNORE
         logits = logits.float()
@@ -161,10 +163,15 @@ def _load_policy(model_dir: Path, sft_adapter_dir: Path):
     return PeftModel.from_pretrained(base, sft_adapter_dir, is_trainable=True)
 
 
-def _fingerprint(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], settings: DPOSection) -> str:
+def run_fingerprint(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], settings: DPOSection) -> str:
     """What a checkpoint must match to be resumed: same base, SFT adapter, pairs, settings and code."""
     fixed = settings.model_dump(exclude={"checkpoint_every", "enabled"})
     return fingerprint(adapter_key(model_dir, sft_adapter_dir), pairs, fixed, code=("ste.dpo.train",))
+
+
+def adapter_params(model_dir: Path, sft_adapter_dir: Path, settings: DPOSection) -> dict:
+    """What the DPO adapter's params.json records: its base, the SFT adapter it continues, the settings."""
+    return {"base_model": str(model_dir), "sft_adapter": str(sft_adapter_dir), **settings.model_dump()}
 
 
 def _train_builtin(model_dir: Path, sft_adapter_dir: Path, used: list[dict], settings: DPOSection, out_dir: Path,
@@ -177,18 +184,11 @@ def _train_builtin(model_dir: Path, sft_adapter_dir: Path, used: list[dict], set
             for p in used]
 
     def write(model, history: list, state_dict: dict | None) -> None:
-        def save(folder: Path) -> None:
-            model.save_pretrained(folder)
-            tok.save_pretrained(folder)
-            write_json(folder / "params.json", {"base_model": str(model_dir), "sft_adapter": str(sft_adapter_dir),
-                                                **settings.model_dump()})
-
-        # The folder appears whole or not at all: the evaluate stage must never load half an adapter.
-        atomic_write_dir(out_dir / "adapter", save)
+        save_weights(out_dir / "adapter", model, tok, adapter_params(model_dir, sft_adapter_dir, settings))
         write_history(out_dir / "loss.csv", ["step", "epoch", *METRICS], history)
 
     run = train(_load_policy(model_dir, sft_adapter_dir), _Pairs(rows, pad_id, settings), settings,
-                Path(checkpoint_dir) / CHECKPOINT, _fingerprint(model_dir, sft_adapter_dir, used, settings), write,
+                Path(checkpoint_dir) / CHECKPOINT, run_fingerprint(model_dir, sft_adapter_dir, used, settings), write,
                 max_steps=max_steps, checkpoint_every=checkpoint_every)
     return {"history": run.history, "steps": run.stop, "total_steps": run.total, "complete": run.stop == run.total,
             "resumed_from_step": run.start, "device": run.device, "trainable_params": run.trainable_params,
@@ -230,9 +230,9 @@ def train_dpo(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], setting
     tok = AutoTokenizer.from_pretrained(model_dir)
     used, truncated = fitting_pairs(tok, pairs, settings.max_length)
     if settings.engine == "trl":
-        from ste.dpo.trl_engine import train_trl
-
-        run = train_trl(model_dir, sft_adapter_dir, used, settings, out_dir, checkpoint_dir, tok)
+        run = train_trl(model_dir, sft_adapter_dir, used, settings, out_dir, checkpoint_dir, tok,
+                        run_fingerprint(model_dir, sft_adapter_dir, used, settings),
+                        adapter_params(model_dir, sft_adapter_dir, settings))
         write_history(out_dir / "loss.csv", ["step", "epoch", *METRICS], run["history"])
     else:
         run = _train_builtin(model_dir, sft_adapter_dir, used, settings, out_dir, checkpoint_dir, tok, max_steps,
@@ -248,15 +248,33 @@ def train_dpo(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], setting
     }
 
 
-def main() -> int:
-    from ste.training.launch import job_parser, run_job
+def run_dpo(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], settings: DPOSection, out_dir: Path,
+            checkpoint_dir: Path) -> dict[str, Any]:
+    """`train_dpo` in this process, or in `settings.processes` processes that this one waits for (`in_processes`)."""
+    return in_processes("ste.dpo.train", "dpo", settings, pairs, Path(checkpoint_dir),
+                        lambda: train_dpo(model_dir, sft_adapter_dir, pairs, settings, out_dir, checkpoint_dir),
+                        model=model_dir, adapter=sft_adapter_dir, out=out_dir)
 
+
+def skip_reason(settings: DPOSection, sft_adapter: Path, pairs: list[dict]) -> str | None:
+    """Why the dpo stage trains nothing (its adapter folder is then marked untrained), or None."""
+    if not settings.enabled:
+        return "dpo.enabled is false"
+    if is_untrained(sft_adapter):
+        return f"{sft_adapter}: the SFT student is untrained (no fine-tuning records)"
+    if not pairs:
+        return ("no preference pairs: no failed call of the explorer met a successful one, and no sampled reply of "
+                "the student failed")
+    return None
+
+
+def main() -> int:
     parser = job_parser(__doc__)
     parser.add_argument("--adapter", type=Path, required=True, help="the SFT adapter folder")
     parser.add_argument("--data", type=Path, required=True, help="pairs.jsonl")
     args = parser.parse_args()
-    return run_job(args, lambda params: train_dpo(args.model, args.adapter, read_jsonl(args.data), params.dpo,
-                                                  args.out, args.checkpoints))
+    return run_job(args, DPOParams, lambda params: train_dpo(args.model, args.adapter, read_jsonl(args.data),
+                                                             params.dpo, args.out, args.checkpoints))
 
 
 if __name__ == "__main__":

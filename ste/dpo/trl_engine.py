@@ -17,16 +17,15 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 import torch
 
-from ste.core.config import DPOSection
-from ste.dpo.train import METRICS, _fingerprint
-from ste.core.io import atomic_write_dir, write_json
+from ste.config.dpo import DPOSection
 from ste.training.loop import SCHEDULES
+from ste.training.outputs import save_weights
 
 log = logging.getLogger(__name__)
+METRICS = ("loss", "rewards/margins", "rewards/accuracies", "rewards/chosen", "rewards/rejected")  # TRL's names
 
 
 # ---------------------------------------------------------------- trainer
@@ -94,8 +93,12 @@ def scored_targets_only():
     if not hasattr(utils, "_use_triton"):  # a TRL that decides this elsewhere: leave it as it is
         yield
         return
-    with patch.object(utils, "_use_triton", lambda device: True):
+    original = utils._use_triton
+    utils._use_triton = lambda device: True
+    try:
         yield
+    finally:
+        utils._use_triton = original
 
 
 def _history(log_history: list[dict]) -> list[list]:
@@ -116,7 +119,7 @@ def train_trl(model_dir: Path, sft_adapter_dir: Path, used: list[dict], settings
     """
     from transformers.trainer_utils import get_last_checkpoint
 
-    run_dir = Path(checkpoint_dir) / _fingerprint(model_dir, sft_adapter_dir, used, settings)[:16]
+    run_dir = Path(checkpoint_dir) / run_id[:16]
     last = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
     trainer = dpo_trainer(model_dir, sft_adapter_dir, used, settings, run_dir)
     with scored_targets_only():
@@ -124,14 +127,7 @@ def train_trl(model_dir: Path, sft_adapter_dir: Path, used: list[dict], settings
     model = trainer.model
     model.eval()
 
-    def save(folder: Path) -> None:
-        model.save_pretrained(folder, selected_adapters=["default"])  # not the "ref" copy
-        tok.save_pretrained(folder)
-        write_json(folder / "params.json", {"base_model": str(model_dir), "sft_adapter": str(sft_adapter_dir),
-                                            **settings.model_dump()})
-
-    # The folder appears whole or not at all: the evaluate stage must never load half an adapter.
-    atomic_write_dir(out_dir / "adapter", save)
+    save_weights(out_dir / "adapter", model, tok, params, selected_adapters=["default"])  # not the "ref" copy
     shutil.rmtree(run_dir, ignore_errors=True)
     return {
         "history": _history(trainer.state.log_history), "steps": trainer.state.global_step,

@@ -10,7 +10,7 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from ste.core.config import Mode
+from ste.core.weights import Mode
 from ste.core.errors import ConfigError
 from ste.evaluate.metrics import interval_columns, item_metrics, summarize
 from ste.evaluate.retrieval import Retriever

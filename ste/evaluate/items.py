@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ste.core.config import EvaluateSection
+from ste.config.evaluate import EvaluateSection
 from ste.core.schemas import TestItem
 from ste.core.testset import load_testset
 from ste.core.tools.base import Registry

@@ -25,7 +25,7 @@ from typing import Callable
 
 from tqdm import tqdm
 
-from ste.core.config import ExploreSettings
+from ste.config.explore import ExploreSettings
 from ste.core.errors import DataError
 from ste.explore.summary import summarize
 from ste.explore.trial import Explorer, resolve_mode, run_trial

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from ste.core.config import ExploreSettings
+from ste.config.explore import ExploreSettings
 from ste.core.text import value_literals
 from ste.explore import arguments as argsrc
 from ste.explore import prompts as P

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ste.core.config import FilterSection
+from ste.config.filter import FilterSection
 from ste.filter.judge import QUESTIONS, judge_constraint, judge_messages, parse_judge_reply
 from ste.core.text import argument_coverage, cites_observation
 from ste.core.llm.base import ChatModel, Decoding

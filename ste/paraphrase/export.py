@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from ste.core.config import ParaphraseSection
+from ste.config.paraphrase import ParaphraseSection
 from ste.core.errors import DataError
 from ste.core.general import GENERAL, general_records
 from ste.core.io import write_jsonl

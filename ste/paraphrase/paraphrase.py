@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from ste.core.config import ParaphraseSection
+from ste.config.paraphrase import ParaphraseSection
 from ste.core.text import argument_coverage, mentions_name, normalise, value_literals
 from ste.core.llm.base import ChatModel, Decoding, Message, run_sync
 from ste.core.llm.constraints import question_regex

@@ -1,7 +1,8 @@
 """accelerate launch --multi_gpu --num_processes N -m ste.training.finetune --model DIR --data sft.jsonl --out DIR --checkpoints DIR
 
-Fine-tune the student on chat records (sft.jsonl): LoRA with peft, or full fine-tuning. The finetune stage
-calls `finetune` (one process) or starts this module in `finetune.processes` processes (`ste.training.launch`).
+Fine-tune the student on chat records (sft.jsonl): LoRA with peft, or full fine-tuning. The finetune stage and
+every continual round call `run_finetune`: `finetune` in this process, or this module in `finetune.processes`
+processes (`ste.training.launch`).
 
 The loss covers only the assistant turns, and the system prompt a micro-batch's records share (the API
 descriptions, most of each record) goes through the model once. The loop itself (`ste.training.loop`, under
@@ -10,8 +11,6 @@ as one that never stopped), one or several processes, the loss history.
 """
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import sys
 from contextlib import contextmanager
@@ -20,14 +19,15 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
-from ste.core.config import FinetuneSection
+from ste.config.finetune import FinetuneParams, FinetuneSection
 from ste.core.errors import ConfigError, DataError
-from ste.core.io import atomic_write_dir, atomic_write_text, read_jsonl, write_json
+from ste.core.io import atomic_write_dir, read_jsonl
 from ste.core.provenance import fingerprint
 from ste.core.weights import adapter_key, save_merged
+from ste.training.launch import in_processes, job_parser, run_job
 from ste.training.loop import CHECKPOINT, train
+from ste.training.outputs import save_weights, write_history
 
 log = logging.getLogger(__name__)
 IGNORE = -100  # label of tokens that carry no loss
@@ -66,7 +66,7 @@ def _check(records: list[dict]) -> None:
             raise DataError(f"fine-tuning record {n}: needs 'messages' with at least one assistant turn")
 
 
-def _collate(rows: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
+def collate(rows: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
     """Right-pad a micro-batch; padding gets no attention and no loss."""
     width = max(len(ids) for ids, _ in rows)
     out = {
@@ -100,7 +100,7 @@ def _load_model(model_dir: Path, settings: FinetuneSection, init_adapter: Path |
     return get_peft_model(model, config)
 
 
-def _fingerprint(model_dir: Path, records: list[dict], settings: FinetuneSection,
+def run_fingerprint(model_dir: Path, records: list[dict], settings: FinetuneSection,
                  init_adapter: Path | None = None) -> str:
     """What a checkpoint must match to be resumed: same base (and starting adapter), data, settings and code."""
     fixed = settings.model_dump(exclude={"checkpoint_every"})  # how often to save does not change the result
@@ -217,7 +217,7 @@ class _Rows:
     def loss(self, model, items: list[int], norm: int) -> tuple[torch.Tensor, dict]:
         micro = [self.rows[i] for i in items]
         prefix = shared_prefix(micro) if len(micro) > 1 else 0
-        batch = {k: v.to(self.device) for k, v in _collate(micro, self.pad_id).items()}
+        batch = {k: v.to(self.device) for k, v in collate(micro, self.pad_id).items()}
         return _batch_loss(model, batch, norm, prefix), {}
 
 
@@ -281,7 +281,7 @@ def finetune(
         _write_outputs(model, tok, model_dir, settings, out_dir, history, init_adapter, state_dict)
 
     run = train(_load_model(model_dir, settings, init_adapter), _Rows(rows, pad_id), settings,
-                checkpoint_dir / CHECKPOINT, _fingerprint(model_dir, records, settings, init_adapter), write,
+                checkpoint_dir / CHECKPOINT, run_fingerprint(model_dir, records, settings, init_adapter), write,
                 max_steps=max_steps, checkpoint_every=checkpoint_every)
     history = run.history
     return {
@@ -298,35 +298,30 @@ def finetune(
 
 def _write_outputs(model, tok, model_dir: Path, settings: FinetuneSection, out_dir: Path, history: list,
                    init_adapter: Path | None, state_dict: dict | None = None) -> None:
-    def save(folder: Path) -> None:
-        model.save_pretrained(folder, state_dict=state_dict)
-        tok.save_pretrained(folder)
-        write_json(folder / "params.json", {"base_model": str(model_dir),
-                                            "init_adapter": str(init_adapter) if init_adapter else None,
-                                            **settings.model_dump()})
-
-    # Each folder appears whole or not at all: the evaluate stage must never load half an adapter.
-    atomic_write_dir(out_dir / ("adapter" if settings.method == "lora" else "model"), save)
+    meta = {"base_model": str(model_dir), "init_adapter": str(init_adapter) if init_adapter else None,
+            **settings.model_dump()}
+    save_weights(out_dir / ("adapter" if settings.method == "lora" else "model"), model, tok, meta, state_dict=state_dict)
     if settings.merge and settings.method == "lora":
         atomic_write_dir(out_dir / "merged", lambda folder: save_merged(model, tok, folder))
     write_history(out_dir / "loss.csv", ["step", "epoch", "loss"], history)
 
 
-def write_history(path: Path, header: list[str], history: list) -> None:
-    """The loss history as a CSV file (a DVC plot), written atomically."""
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows([header, *history])
-    atomic_write_text(path, text.getvalue())
+def run_finetune(model_dir: Path, records: list[dict], settings: FinetuneSection, out_dir: Path, checkpoint_dir: Path,
+                 *, init_adapter: Path | None = None) -> dict[str, Any]:
+    """`finetune` in this process, or in `settings.processes` processes that this one waits for (`in_processes`)."""
+    return in_processes("ste.training.finetune", "finetune", settings, records, Path(checkpoint_dir),
+                        lambda: finetune(model_dir, records, settings, out_dir, checkpoint_dir, init_adapter=init_adapter),
+                        model=model_dir, out=out_dir, init_adapter=init_adapter)
 
 
 def main() -> int:
-    from ste.training.launch import job_parser, run_job
-
     parser = job_parser(__doc__)
     parser.add_argument("--data", type=Path, required=True, help="sft.jsonl")
+    parser.add_argument("--init-adapter", type=Path, help="a LoRA adapter to continue (continual rounds)")
     args = parser.parse_args()
-    return run_job(args, lambda params: finetune(args.model, read_jsonl(args.data), params.finetune, args.out,
-                                                 args.checkpoints))
+    return run_job(args, FinetuneParams, lambda params: finetune(args.model, read_jsonl(args.data), params.finetune,
+                                                                 args.out, args.checkpoints,
+                                                                 init_adapter=args.init_adapter))
 
 
 if __name__ == "__main__":

@@ -21,34 +21,63 @@ from typing import Callable
 
 import yaml
 
-from ste.core.config import Params, load_params
+from ste.core.config import LLMSection, Sections, Strict
 from ste.core.errors import ConfigError, DataError, STEError
-from ste.core.io import write_json
+from ste.core.io import write_json, write_jsonl
 from ste.core.provenance import ROOT
 
 ERRORS = {cls.__name__: cls for cls in (ConfigError, DataError, STEError)}
 
 
-def launch(module: str, params: Params, *, processes: int, checkpoints: Path, **paths: Path) -> dict:
+def checkpoint_dir(llm: LLMSection, run: str) -> Path:
+    """Where training run `run` keeps its resumable checkpoint: beside the models cache, outside DVC outputs."""
+    return Path(llm.models_dir).parent / "checkpoints" / run
+
+
+def in_processes(module: str, key: str, settings: Strict, data: list[dict], checkpoints: Path,
+                 here: Callable[[], dict], **paths: Path | None) -> dict:
+    """`here()` when `settings.processes` is 1; else `python -m <module>` in that many processes, on `data`.
+
+    Args:
+        module: the training module whose `main` the processes run.
+        key: the params.yaml section of `settings` ("finetune", "dpo").
+        settings: that section; its `processes` decides.
+        data: the records or pairs trained on (written beside the checkpoints for the processes: --data).
+        checkpoints: the checkpoint folder of the run.
+        here: the same training call, in this process.
+        paths: the module's other path options; None ones are left out.
+    """
+    if settings.processes == 1:
+        return here()
+    write_jsonl(checkpoints / "launch-data.jsonl", data)
+    return launch(module, {key: settings}, processes=settings.processes, checkpoints=checkpoints,
+                  data=checkpoints / "launch-data.jsonl", **paths)
+
+
+def launch(module: str, sections: dict[str, Strict], *, processes: int, checkpoints: Path,
+           **paths: Path | None) -> dict:
     """Run `python -m <module>` in `processes` processes and return the main process's summary.
 
     Args:
-        module: "ste.training.finetune" (paths: model, data, out) or "ste.dpo.train" (paths: model, adapter, data, out).
-        params: the settings; written beside the checkpoints for the processes to read.
+        module: "ste.training.finetune" (paths: model, data, out, init_adapter) or "ste.dpo.train" (paths:
+            model, adapter, data, out).
+        sections: the params.yaml sections the processes read, by name; written beside the checkpoints.
         processes: how many processes (one per GPU when there are GPUs).
         checkpoints: the checkpoint folder of the run.
-        paths: the module's path options, passed as --name value.
+        paths: the module's path options, passed as --name value (None ones are left out).
 
     Raises:
         The STEError the processes raised (bad input), or RuntimeError when they failed otherwise.
     """
     checkpoints.mkdir(parents=True, exist_ok=True)
     params_file, result = checkpoints / "launch-params.yaml", checkpoints / "launch-result.json"
-    params_file.write_text(yaml.safe_dump(params.model_dump(mode="json"), sort_keys=False))
+    dump = {key: section.model_dump(mode="json") for key, section in sections.items()}
+    params_file.write_text(yaml.safe_dump(dump, sort_keys=False))
     result.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
            "-m", module, "--params", str(params_file), "--checkpoints", str(checkpoints), "--result", str(result)]
-    cmd += [arg for name, path in paths.items() for arg in (f"--{name}", str(path))]
+    cmd += [arg for name, path in paths.items() if path is not None
+            for arg in (f"--{name.replace('_', '-')}", str(path))]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     code = subprocess.run(cmd, env=env).returncode
     outcome = json.loads(result.read_text()) if result.exists() else {}
@@ -71,12 +100,13 @@ def job_parser(doc: str) -> argparse.ArgumentParser:
     return parser
 
 
-def run_job(args: argparse.Namespace, job: Callable[[Params], dict]) -> int:
-    """Run `job` in this process (one of the launched ones); the exit code (2: bad input)."""
+def run_job(args: argparse.Namespace, view: type[Sections], job: Callable[[Sections], dict]) -> int:
+    """Run `job` on the sections `view` reads, in this process (one of the launched ones); the exit code (2: bad
+    input)."""
     rank = int(os.environ.get("RANK", "0"))
     logging.basicConfig(level=logging.INFO, format=f"[rank {rank}] %(name)s: %(message)s")
     try:
-        outcome = {"summary": job(load_params(args.params))}
+        outcome = {"summary": job(view.load(args.params))}
     except STEError as err:
         print(f"error: {err}", file=sys.stderr)
         outcome = {"error": str(err), "kind": type(err).__name__}

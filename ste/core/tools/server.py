@@ -13,7 +13,15 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from ste.core.config import Sections, ToolsSection
 from ste.core.tools.base import Registry, Tool
+
+
+class ToolsParams(Sections):
+    """What the tool server reads of params.yaml."""
+
+    tools: ToolsSection = ToolsSection()
+
 
 # HTTP status per tool status: clients that ignore the envelope still see a failure.
 HTTP_STATUS = {"ok": 200, "invalid_args": 422, "not_found": 404, "error": 500, "timeout": 504}
@@ -73,7 +81,6 @@ def _handler(registry: Registry, name: str):
 def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
-    from ste.core.config import ToolsSection, load_params
     from ste.core.tools import build_registry
 
     parser = argparse.ArgumentParser(description="Serve the STE tool registry over HTTP.")
@@ -81,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8300)
     parser.add_argument("--params", default="params.yaml")
     args = parser.parse_args(argv)
-    section = load_params(args.params).tools if Path(args.params).exists() else ToolsSection()
+    section = ToolsParams.load(args.params).tools if Path(args.params).exists() else ToolsSection()
     section = section.model_copy(update={"openapi": []})  # serve the built-in tools, never a loop of ourselves
     registry = build_registry(section)
     registry.prepare()  # every tool's data before the first request: a client's timeout never waits on a load
