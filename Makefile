@@ -44,6 +44,7 @@ stop-server:
 	@bash scripts/prefect_server.sh stop $(PORT)
 
 run: server
+	$(PY) -m ste.config.params params.yaml  # every section valid before any stage runs
 	.venv/bin/dvc repro
 
 serve: server

@@ -27,9 +27,7 @@ from flows.common import use_process_env
 use_process_env()  # offline, passive OpenMP threads: before torch loads
 
 from ste.config.dpo import DPOSection
-
 from ste.config.finetune import FinetuneSection
-
 from ste.core.config import ToolsSection
 from ste.dpo.train import fitting_pairs, train_dpo
 from ste.dpo.trl_engine import dpo_trainer, scored_targets_only
@@ -40,10 +38,12 @@ from ste.core.testset import load_testset
 from ste.core.tools import build_registry
 from ste.core.io import peak_rss_mb
 
+TESTSET = Path(__file__).resolve().parents[1] / "data" / "testset"
+
 
 def realistic_pairs(n: int, n_apis: int) -> list[dict]:
     registry = build_registry(ToolsSection())
-    items = load_testset()
+    items = load_testset(TESTSET)
     apis = list(dict.fromkeys(i.api for i in items))[:n_apis]
     picked = [i for i in items if i.api in apis][:: max(1, len([i for i in items if i.api in apis]) // n)][:n]
     pairs = []

@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the stub server, its responder and the scripted model live in tests/
 
 from ste.config.explore import ExploreSettings  # noqa: E402
-
 from ste.core.config import LLMSection, LLMSpec, ToolsSection
 from ste.explore import arguments as argsrc  # noqa: E402
 from ste.explore.runner import run_explore  # noqa: E402

@@ -26,7 +26,6 @@ from flows.common import use_process_env
 use_process_env()  # offline, passive OpenMP threads: before torch loads
 
 from ste.config.finetune import FinetuneSection  # noqa: E402
-
 from ste.core.config import ToolsSection
 from ste.training.finetune import IGNORE, _batch_loss, collate, _load_model, encode, finetune, shared_prefix
 from ste.core.llm.embedded import embedded_model_dir
@@ -36,10 +35,12 @@ from ste.core.testset import load_testset
 from ste.core.tools import build_registry
 from ste.core.io import peak_rss_mb
 
+TESTSET = Path(__file__).resolve().parents[1] / "data" / "testset"
+
 
 def realistic_records(n: int, n_apis: int) -> list[dict]:
     """`n` gold items of the first two APIs, each behind a prompt listing the first `n_apis` APIs."""
-    registry, items = build_registry(ToolsSection()), load_testset()
+    registry, items = build_registry(ToolsSection()), load_testset(TESTSET)
     apis = list(dict.fromkeys(i.api for i in items))[: max(2, n_apis)]
     picked = [i for i in items if i.api in apis[:2]][:n]
     return [{"messages": student_messages(registry, apis, i.query)

@@ -1,5 +1,6 @@
 """python -m flows.continual --setting replay --data data/paraphrase/full --out models/continual/replay \
-    --predictions data/eval/continual/replay --table metrics/continual/replay.csv --metrics metrics/continual/replay.json
+    --predictions data/eval/continual/replay --table metrics/continual/replay.csv --metrics metrics/continual/replay.json \
+    --testset data/testset --general data/general/instructions.jsonl
 
 Continual learning with experience replay as a Prefect flow: one task per round. Round k fine-tunes on
 the exported records of API batch k plus a replay sample of every earlier batch (continual.settings
@@ -20,16 +21,16 @@ from tasks.continual import plan_continual, run_round, write_tables
 
 
 @flow(name="continual")
-def continual_flow(setting: str, data: str, out: str, predictions: str, table: str, metrics: str,
-                   params_path: str = "params.yaml") -> dict:
+def continual_flow(setting: str, data: str, out: str, predictions: str, table: str, metrics: str, testset: str,
+                   general: str | None = None, params_path: str = "params.yaml") -> dict:
     """Run the rounds in order, each from the previous one's weights; write the round x batch table."""
     params = ContinualParams.load(params_path)
     with timed(f"continual@{setting}") as timing:
-        plan = plan_continual(params, setting, data)
+        plan = plan_continual(params, setting, data, testset, general)
         results, previous = [], None
         for rnd in plan.rounds:
             with timing.part(rnd.name):  # a reused round takes no time
-                previous = run_round(params, setting, rnd, previous, out, predictions)
+                previous = run_round(params, setting, rnd, plan.batches, previous, out, predictions)
             results.append(previous)
         timing.count("rounds", len(results))
         summary = write_tables(plan, results, out, predictions, table, metrics)
@@ -44,6 +45,8 @@ def main() -> None:
     parser.add_argument("--predictions", required=True, help="receives round_<k>/predictions.jsonl")
     parser.add_argument("--table", required=True, help="the round x batch CSV")
     parser.add_argument("--metrics", required=True, help="the DVC metrics file to write")
+    parser.add_argument("--testset", required=True, help="the gold test set's folder (*.jsonl, batches.json)")
+    parser.add_argument("--general", help="the general instruction pool (read when continual.general_ratio > 0)")
     args = parser.parse_args()
     params = ContinualParams.load(args.params)
     params.continual.replay_ratio(args.setting)
@@ -51,7 +54,8 @@ def main() -> None:
     if params.llm.roles.student.backend != "local" and not params.finetune.base_model:
         raise ConfigError(f"{params.source}: llm.roles.student is served; continual learning fine-tunes, so set "
                           "finetune.base_model to a local folder of the student's base weights")
-    continual_flow(args.setting, args.data, args.out, args.predictions, args.table, args.metrics, args.params)
+    continual_flow(args.setting, args.data, args.out, args.predictions, args.table, args.metrics, args.testset,
+                   args.general, args.params)
 
 
 if __name__ == "__main__":

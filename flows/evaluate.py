@@ -1,6 +1,6 @@
 """python -m flows.evaluate --config full --mode icl --mode finetuned --mode sft+dpo \
     --demos data/paraphrase/full/demos.jsonl --adapter models/full/adapter --dpo-adapter models/full/dpo/adapter \
-    --out data/eval/full --metrics metrics/full.json
+    --out data/eval/full --metrics metrics/full.json --testset data/testset
 
 The evaluate stage as a Prefect flow: one task per mode, metrics gathered into one DVC metrics file, with
 the config's leakage count: how many evaluated items share a value or a near-identical query with the
@@ -23,8 +23,9 @@ from tasks.common import timed
 
 
 @flow(name="evaluate")
-def evaluate_flow(modes: list[str], out: str, metrics: str, config: str | None = None, demos: str | None = None,
-                  adapter: str | None = None, params_path: str = "params.yaml", dpo_adapter: str | None = None) -> dict:
+def evaluate_flow(modes: list[str], out: str, metrics: str, testset: str, config: str | None = None,
+                  demos: str | None = None, adapter: str | None = None, params_path: str = "params.yaml",
+                  dpo_adapter: str | None = None) -> dict:
     """Evaluate each mode that params.yaml's evaluate.modes enables; write {mode: metrics, "leakage": counts}."""
     from tasks.evaluate import evaluate_mode, leakage  # torch: imported once run_cli has set the process environment
 
@@ -34,11 +35,11 @@ def evaluate_flow(modes: list[str], out: str, metrics: str, config: str | None =
         for mode in modes:
             if mode in params.evaluate.modes:
                 with timing.part(mode) as part:  # model loading included
-                    results[mode] = evaluate_mode(params, mode, out, config, demos, adapter, dpo_adapter)
+                    results[mode] = evaluate_mode(params, mode, out, testset, config, demos, adapter, dpo_adapter)
                     part["test items"] = results[mode].get("n", 0)
                 timing.count("test items", part["test items"])
         if config and demos:
-            results["leakage"] = leakage(params, config, demos)
+            results["leakage"] = leakage(params, config, demos, testset)
         write_json(metrics, results)
     return publish_summary(results, "evaluate", config or "baseline")
 
@@ -52,6 +53,7 @@ def main() -> None:
     parser.add_argument("--dpo-adapter", help="the sft+dpo student's adapter (DPO's output)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--metrics", required=True, help="the DVC metrics file to write")
+    parser.add_argument("--testset", required=True, help="the gold test set's folder (*.jsonl)")
     args = parser.parse_args()
     params = EvaluateParams.load(args.params)
     if args.config:
@@ -62,7 +64,7 @@ def main() -> None:
         raise ConfigError("--mode finetuned and --mode sft+dpo need --adapter (the SFT student)")
     if "sft+dpo" in args.mode and not args.dpo_adapter:
         raise ConfigError("--mode sft+dpo needs --dpo-adapter")
-    evaluate_flow(args.mode, args.out, args.metrics, args.config, args.demos, args.adapter, args.params,
+    evaluate_flow(args.mode, args.out, args.metrics, args.testset, args.config, args.demos, args.adapter, args.params,
                   args.dpo_adapter)
 
 

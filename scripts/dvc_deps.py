@@ -1,9 +1,9 @@
 """python -m scripts.dvc_deps [--check]
 
-Write each dvc.yaml stage's code dependencies: the project modules its command (`python -m flows.<x>`)
-imports, transitively, and the resource folders they read (`ste.core.provenance.closure`). A folder stands for
-its files when the closure holds all of them. Artifact deps (stage outputs, params) are kept as written;
-comments and layout are kept. `--check` changes nothing and exits 1 when a stage's list is not current
+Write each dvc.yaml stage's code dependencies: the code set of its command (`python -m flows.<x>`), as
+`ste.core.provenance.stage_code` finds it (the core folder whole, the stage's package, its config module,
+task and flow). Artifact deps (requirements.lock, stage outputs, data) are kept as written, first; comments
+and layout are kept. `--check` changes nothing and exits 1 when a stage's list is not current
 (tests/test_provenance.py runs it). Run it after changing what a stage imports.
 """
 from __future__ import annotations
@@ -13,43 +13,25 @@ import re
 import sys
 from pathlib import Path
 
-from ste.core.provenance import ROOT, closure
+from ste.core.provenance import ROOT, stage_code
 
-CODE_ROOTS = ("ste/", "tasks/", "flows/", "data/general", "data/testset")
+CODE_ROOTS = ("ste/", "tasks/", "flows/")
 _ITEM = re.compile(r"^(\s*)- (\S+)\s*$")
 _MODULE = re.compile(r"python -m (flows\.\w+)")
 
 
 def is_code(dep: str) -> bool:
-    """Code and resource deps (written by this script), as opposed to artifacts of other stages."""
+    """Code deps (written by this script), as opposed to artifacts: the lock, data, other stages' outputs."""
     return dep.startswith(CODE_ROOTS)
 
 
-def compact(files: list[str], root: Path = ROOT) -> list[str]:
-    """`files` with every package whose modules and subpackages are all listed replaced by its folder."""
-    out = set(files)
-    for folder in sorted({str(Path(f).parent) for f in files if "/" in f}, key=len, reverse=True):
-        if not (root / folder / "__init__.py").is_file():
-            continue  # only packages: a resource folder is listed as it is, a data folder never grows
-        members = {str(p.relative_to(root)) for p in (root / folder).iterdir()
-                   if p.suffix == ".py" or (p / "__init__.py").is_file()}
-        if members <= out:
-            out = (out - members) | {folder}
-    return sorted(out)
-
-
-def code_deps(module: str) -> list[str]:
-    """What a stage running `python -m <module>` depends on, compacted."""
-    return compact(closure(module))
-
-
 def rewrite(text: str) -> str:
-    """dvc.yaml with every stage's code deps replaced by its closure (artifact deps kept, first)."""
+    """dvc.yaml with every stage's code deps replaced by its code set (artifact deps kept, first)."""
     out: list[str] = []
     module, in_deps, indent, kept = None, False, "", []
 
     def flush() -> None:
-        out.extend(f"{indent}- {d}" for d in kept + (code_deps(module) if module else []))
+        out.extend(f"{indent}- {d}" for d in kept + (stage_code(module) if module else []))
 
     for line in text.splitlines():
         if found := _MODULE.search(line):

@@ -18,28 +18,31 @@ from ste.training.launch import checkpoint_dir
 
 
 @stage_task(retries=0)
-def plan_continual(params: ContinualParams, setting: str, data_dir: str) -> Plan:
-    """examples.jsonl + sft.jsonl of the reused config -> each round's training records and test items."""
+def plan_continual(params: ContinualParams, setting: str, data_dir: str, testset: str, general: str | None) -> Plan:
+    """examples.jsonl + sft.jsonl of the reused config (+ the test set, the general pool) -> each round's training
+    records and test items."""
     examples = read_jsonl(Path(data_dir) / "examples.jsonl", Example)
     records = read_jsonl(Path(data_dir) / "sft.jsonl")
-    check_no_leakage(examples, load_testset())  # every example trains in some round: check them all
+    gold = load_testset(testset)
+    check_no_leakage(examples, gold)  # every example trains in some round: check them all
     registry = build_registry(params.tools)
     # Test items of every API with examples (capped by evaluate.max_items_per_api); each round keeps its seen APIs'.
     have = {e.api for e in examples}
     evaluate = params.evaluate.model_copy(update={"apis": [a for a in registry.names() if a in have]})
-    _, items = eval_items(evaluate, registry)
+    _, items = eval_items(evaluate, registry, gold)
     c = params.continual
-    return plan_rounds(examples, records, load_batches(), items, c.replay_ratio(setting), c.seed, c.general_ratio)
+    return plan_rounds(examples, records, load_batches(testset), items, c.replay_ratio(setting), c.seed,
+                       c.general_ratio, general)
 
 
 @stage_task(retries=0)
-def run_round(params: ContinualParams, setting: str, rnd: Round, previous: dict | None, out_dir: str,
-              predictions_dir: str) -> dict:
+def run_round(params: ContinualParams, setting: str, rnd: Round, batches: list[list[str]], previous: dict | None,
+              out_dir: str, predictions_dir: str) -> dict:
     """Fine-tune one round and score it; a round whose metrics.json matches its fingerprint is reused."""
     round_dir = Path(out_dir) / rnd.name
     done = read_json(round_dir / "metrics.json") if (round_dir / "metrics.json").exists() else None
     checkpoints = checkpoint_dir(params.llm, f"continual-{setting}-{rnd.name}")
-    outcome = train_and_score(params, setting, rnd, previous, round_dir, checkpoints, done)
+    outcome = train_and_score(params, setting, rnd, batches, previous, round_dir, checkpoints, done)
     if not outcome.reused:
         write_json(round_dir / "summary.json", outcome.summary)
         write_jsonl(Path(predictions_dir) / rnd.name / "predictions.jsonl", outcome.predictions)

@@ -11,19 +11,20 @@ from ste.evaluate.retrieval import Retriever
 from ste.core.io import atomic_write_text, read_jsonl, write_json, write_jsonl
 from ste.evaluate.leakage import training_overlap
 from ste.core.schemas import Example
+from ste.core.testset import load_testset
 from ste.core.tools import build_registry
 from ste.core.weights import student_model
 
 
 @stage_task
-def evaluate_mode(params: EvaluateParams, mode: str, out_dir: str, config: str | None = None,
+def evaluate_mode(params: EvaluateParams, mode: str, out_dir: str, testset: str, config: str | None = None,
                   demos_path: str | None = None, adapter_dir: str | None = None,
                   dpo_adapter: str | None = None) -> dict:
     """Predict and score one mode; writes predictions.jsonl, metrics.json, per_api.csv under out_dir/mode.
     The trained modes load the SFT adapter, sft+dpo DPO's where it trained (`ste.core.weights.student_weights`)."""
     registry = build_registry(params.tools)
     explored = (params.explore.resolve(config) if config else params.explore.defaults).apis
-    apis, items = eval_items(params.evaluate, registry, explored)
+    apis, items = eval_items(params.evaluate, registry, load_testset(testset), explored)
     retriever = None
     if mode == "icl":
         retriever = Retriever(read_jsonl(demos_path, Example), kind=params.evaluate.retriever)
@@ -42,10 +43,10 @@ def evaluate_mode(params: EvaluateParams, mode: str, out_dir: str, config: str |
 
 
 @stage_task(retries=0)
-def leakage(params: EvaluateParams, config: str, examples_path: str) -> dict:
+def leakage(params: EvaluateParams, config: str, examples_path: str, testset: str) -> dict:
     """How many of the config's evaluated items share a value or a near-identical query with its training data."""
     registry = build_registry(params.tools)
-    _, items = eval_items(params.evaluate, registry, params.explore.resolve(config).apis)
+    _, items = eval_items(params.evaluate, registry, load_testset(testset), params.explore.resolve(config).apis)
     return training_overlap(items, read_jsonl(examples_path, Example), registry)
 
 

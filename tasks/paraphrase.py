@@ -16,7 +16,8 @@ from ste.core.tools import build_registry
 
 @stage_task
 def paraphrase_stage(params: ParaphraseParams, config: str, kept_path: str, out_dir: str,
-                     trials_path: str | None = None, verdicts_path: str | None = None) -> dict:
+                     trials_path: str | None = None, verdicts_path: str | None = None,
+                     general_path: str | None = None) -> dict:
     """kept.jsonl -> examples.jsonl, demos.jsonl, sft.jsonl, openai.jsonl, summary.json; with the config's
     trials and filter verdicts also pairs.jsonl, the preference pairs of its failed calls (counts in the summary)."""
     kept = read_jsonl(kept_path, Example)
@@ -28,7 +29,7 @@ def paraphrase_stage(params: ParaphraseParams, config: str, kept_path: str, out_
     write_jsonl(out / "rejected.jsonl", result.rejected)
     # The student's prompt lists the config's explored APIs, in training as in evaluation.
     apis = registry.select(params.explore.resolve(config).apis)
-    counts = export_examples(result.examples, registry, out, params.paraphrase, apis=apis)
+    counts = export_examples(result.examples, registry, out, params.paraphrase, apis=apis, general_path=general_path)
     summary = {**result.summary, "export": counts}
     if trials_path and verdicts_path:
         pairs, summary["pairs"] = export_pairs(read_jsonl(trials_path, Trial), read_jsonl(verdicts_path, Verdict),

@@ -2,7 +2,6 @@ import pytest
 import yaml
 
 from ste.config.params import load_params, parse_params
-
 from ste.core.config import ConfigError
 
 
@@ -78,3 +77,19 @@ def test_errors_about_keys_name_the_params_file_actually_read(tmp_path):
     edited = params.model_copy(update={"evaluate": params.evaluate.model_copy(update={"icl_k": 2})})
     assert edited.evaluate.source == edited.source == str(path)  # copies keep it
     assert parse_params({}).source == "params.yaml"  # the default file's name
+
+
+def test_each_stage_validates_its_sections_and_the_whole_file_is_checked_before_a_run(tmp_path, capsys):
+    from ste.config.explore import ExploreParams
+    from ste.config.params import main
+
+    bad = {"dpo": {"beta": "high"}}
+    assert ExploreParams.parse(bad).explore.defaults.episodes == 15  # explore never reads the dpo section
+    with pytest.raises(ConfigError, match="filtr: unknown key; allowed keys: llm, tools"):
+        ExploreParams.parse({"filtr": {}})  # a misspelt section stops every stage
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    assert main([str(path)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {path}: dpo.beta")
+    path.write_text(yaml.safe_dump({"dpo": {"beta": 0.2}}))
+    assert main([str(path)]) == 0

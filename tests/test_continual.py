@@ -1,8 +1,12 @@
+from pathlib import Path
+
 import pytest
 
 from ste.continual.continual import check_no_leakage, round_training_set, seen_apis
 from ste.core.errors import ConfigError
 from ste.core.schemas import Example, TestItem
+
+TESTSET = Path(__file__).resolve().parents[1] / "data" / "testset"
 
 
 def _examples():
@@ -56,12 +60,12 @@ def test_shipped_batches_cover_every_builtin_api_once():
     from ste.core.testset import load_batches, load_testset
     from ste.core.tools.builtin import builtin_tools
 
-    batches = load_batches()
+    batches = load_batches(TESTSET)
     names = [t.name for t in builtin_tools(datetime.date(2026, 1, 15))]
     flat = [api for b in batches for api in b]
     assert len(batches) == 4 and sorted(flat) == sorted(names)
     per_api = {}
-    for item in load_testset():
+    for item in load_testset(TESTSET):
         per_api[item.api] = per_api.get(item.api, 0) + 1
     assert all(per_api.get(n, 0) >= 10 for n in names)
 

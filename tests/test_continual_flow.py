@@ -12,7 +12,6 @@ import yaml
 from safetensors.torch import load_file
 
 from ste.config.finetune import FinetuneSection
-
 from ste.config.paraphrase import ParaphraseSection
 from ste.paraphrase.export import export_examples
 from ste.training.finetune import finetune
@@ -76,7 +75,7 @@ def workspace(tiny_model_dir, prefect_env, tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        summary = continual_flow("replay", "data/paraphrase/full", *OUT)
+        summary = continual_flow("replay", "data/paraphrase/full", *OUT, "data/testset")
     finally:
         os.chdir(cwd)
     return root, summary
@@ -155,7 +154,7 @@ def test_a_rerun_reuses_finished_rounds(workspace, prefect_env):
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        continual_flow("replay", "data/paraphrase/full", *OUT)
+        continual_flow("replay", "data/paraphrase/full", *OUT, "data/testset")
     finally:
         os.chdir(cwd)
     assert first.stat().st_mtime_ns == stamp and second.exists() and not (root / OUT[0] / "round_3").exists()
@@ -167,7 +166,7 @@ def test_cli_refuses_a_gold_query_in_the_training_data(tiny_model_dir, prefect_e
     root = make_workspace(tmp_path, tiny_model_dir, leaked)
     monkeypatch.chdir(root)
     args = ["--data", "data/paraphrase/full", "--out", OUT[0], "--predictions", OUT[1], "--table", OUT[2],
-            "--metrics", OUT[3]]
+            "--metrics", OUT[3], "--testset", "data/testset"]
     code, err = run_cli_in_process("continual", "--setting", "replay", *args)
     assert code == 2 and "gold test queries" in err and not (root / OUT[0]).exists()
     code, err = run_cli_in_process("continual", "--setting", "nope", *args)

@@ -14,7 +14,6 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from ste.config.dpo import DPOSection
-
 from ste.config.params import parse_params
 from ste.dpo.train import _load_policy, _Pairs, train_dpo
 from ste.dpo.trl_engine import dpo_trainer, scored_targets_only

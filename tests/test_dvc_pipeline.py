@@ -219,7 +219,7 @@ def test_a_code_change_recomputes_what_that_code_produced(project):
     Runs last in this module: it leaves the copy's code changed.
     """
     adapter = _out_md5(project, "finetune@full", "models/full/adapter")
-    _edit(project.path / "ste" / "finetune.py", "lora_dropout=settings.lora_dropout", "lora_dropout=0.0")  # other weights
+    _edit(project.path / "ste" / "training" / "finetune.py", "lora_dropout=settings.lora_dropout", "lora_dropout=0.0")  # other weights
     assert "finetune@full" in project.run(sys.executable, "-m", "dvc", "repro", "finetune@full").stdout
     summary = json.loads((project.path / "models" / "full" / "summary.json").read_text())
     assert summary["steps"] > 0 and summary["resumed_from_step"] == 0

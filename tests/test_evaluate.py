@@ -8,12 +8,9 @@ from pathlib import Path
 import pytest
 
 from ste.config.evaluate import EvaluateSection
-
 from ste.config.params import parse_params
-
 from ste.core.config import ToolsSection
 from ste.core.errors import ConfigError
-from ste.evaluate import items as items_module
 from ste.evaluate import retrieval
 from ste.evaluate.items import eval_items
 from ste.core.io import write_jsonl
@@ -39,7 +36,7 @@ def registry():
 
 @pytest.fixture(autouse=True)
 def gold(monkeypatch):
-    monkeypatch.setattr(items_module, "load_testset", lambda: list(GOLD))
+    monkeypatch.setattr("tasks.evaluate.load_testset", lambda folder: list(GOLD))
 
 
 def ids(items: list[TestItem]) -> list[str]:
@@ -48,20 +45,20 @@ def ids(items: list[TestItem]) -> list[str]:
 
 def test_explored_apis_the_evaluated_split_and_the_cap(registry):
     explored = ["convert_units", "get_country_capital"]
-    apis, items = eval_items(EvaluateSection(), registry, explored)
+    apis, items = eval_items(EvaluateSection(), registry, GOLD, explored)
     assert apis == explored
     assert ids(items) == ["convert_units-2", "get_country_capital-1", "convert_units-3", "convert_units-4"]
-    _, items = eval_items(EvaluateSection(split="dev"), registry, explored)
+    _, items = eval_items(EvaluateSection(split="dev"), registry, GOLD, explored)
     assert ids(items) == ["convert_units-1", "get_country_capital-2"]
-    _, items = eval_items(EvaluateSection(max_items_per_api=1), registry, explored)
+    _, items = eval_items(EvaluateSection(max_items_per_api=1), registry, GOLD, explored)
     assert ids(items) == ["convert_units-2", "get_country_capital-1"]
 
 
 def test_an_explicit_selection_wins_over_the_explored_apis(registry):
-    apis, items = eval_items(EvaluateSection(apis=["get_airport_by_code"]), registry, ["convert_units"])
+    apis, items = eval_items(EvaluateSection(apis=["get_airport_by_code"]), registry, GOLD, ["convert_units"])
     assert apis == ["get_airport_by_code"] and ids(items) == ["get_airport_by_code-1"]
     with pytest.raises(ConfigError):
-        eval_items(EvaluateSection(apis=["no_such_api"]), registry)
+        eval_items(EvaluateSection(apis=["no_such_api"]), registry, GOLD)
 
 
 def test_icl_metrics_name_the_retriever_actually_used(tmp_path, monkeypatch):
@@ -78,7 +75,7 @@ def test_icl_metrics_name_the_retriever_actually_used(tmp_path, monkeypatch):
     with serve_stub(react_responder) as url:
         params = parse_params({"llm": {"cache": False, "roles": {"student": stub_role(url)}},
                                "evaluate": {"apis": ["convert_units"], "retriever": "embedding", "icl_k": 1}})
-        metrics = evaluate_mode.fn(params, "icl", str(tmp_path / "out"), demos_path=str(demos))
+        metrics = evaluate_mode.fn(params, "icl", str(tmp_path / "out"), "gold", demos_path=str(demos))
     written = json.loads((tmp_path / "out" / "icl" / "metrics.json").read_text())
     assert written == metrics and metrics["n"] == 3  # GOLD's convert_units items of the test split
     assert metrics["retriever"] == "bm25" and "OSError: model files missing" in metrics["retriever_fallback"]
@@ -96,8 +93,8 @@ def test_leakage_counts_items_that_share_a_value_or_a_query_with_the_training_ex
                                    arguments={"value": 41, "from_unit": "cubit", "to_unit": "inch"})])
     params = parse_params({"explore": {"defaults": {"apis": ["convert_units"]}}})
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(items_module, "load_testset", lambda: gold)
-        counts = leakage.fn(params, "full", str(examples))
+        mp.setattr("tasks.evaluate.load_testset", lambda folder: gold)
+        counts = leakage.fn(params, "full", str(examples), "gold")
     assert counts["items"] == 2 and counts["shared_value"] == 1 and counts["ids"]["shared_value"] == ["u-1"]
 
 
@@ -110,14 +107,14 @@ def test_the_sft_dpo_student_is_the_dpo_adapter_or_else_the_sft_adapter(tmp_path
     from ste.core.io import TIMINGS_ENV
 
     seen = {}
-    monkeypatch.setattr(task_module, "evaluate_mode", lambda params, mode, out, config, demos, sft, dpo:
+    monkeypatch.setattr(task_module, "evaluate_mode", lambda params, mode, out, testset, config, demos, sft, dpo:
                         seen.setdefault(mode, student_weights(mode, sft, dpo)[1]) and {"n": 2})
     monkeypatch.setenv(TIMINGS_ENV, str(tmp_path / "timings"))
     params = tmp_path / "params.yaml"
     params.write_text("evaluate: {modes: [finetuned, sft+dpo]}\n")
     dpo = tmp_path / "dpo" / "adapter"
     run = flow_module.evaluate_flow.fn
-    run(["finetuned", "sft+dpo"], str(tmp_path / "e"), str(tmp_path / "m.json"), adapter="sft", dpo_adapter=str(dpo),
+    run(["finetuned", "sft+dpo"], str(tmp_path / "e"), str(tmp_path / "m.json"), "gold", adapter="sft", dpo_adapter=str(dpo),
         params_path=str(params))
     assert seen == {"finetuned": Path("sft"), "sft+dpo": dpo}
     assert json.loads((tmp_path / "m.json").read_text()) == {"finetuned": {"n": 2}, "sft+dpo": {"n": 2}}
@@ -125,7 +122,7 @@ def test_the_sft_dpo_student_is_the_dpo_adapter_or_else_the_sft_adapter(tmp_path
     assert timing["counts"] == {"test items": 4} and set(timing["parts"]) == {"finetuned", "sft+dpo"}
     mark_untrained(dpo.parent, "no pairs")
     seen.clear()
-    run(["finetuned", "sft+dpo"], str(tmp_path / "e"), str(tmp_path / "m.json"), adapter="sft", dpo_adapter=str(dpo),
+    run(["finetuned", "sft+dpo"], str(tmp_path / "e"), str(tmp_path / "m.json"), "gold", adapter="sft", dpo_adapter=str(dpo),
         params_path=str(params))
     assert seen == {"finetuned": Path("sft"), "sft+dpo": Path("sft")}
 
@@ -163,14 +160,14 @@ def test_a_served_student_is_asked_for_its_adapter_by_name(tmp_path, monkeypatch
         params = parse_params({"llm": {"cache": True, "cache_dir": str(tmp_path / "cache"),
                                        "roles": {"student": stub_role(url, model="base-model", load_adapters=True)}},
                                "evaluate": {"apis": ["convert_units"]}})
-        metrics = evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), adapter_dir="models/full/adapter")
+        metrics = evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), "gold", adapter_dir="models/full/adapter")
         assert metrics["correct"] == 1.0 and metrics["n"] == 3
-        evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), adapter_dir="models/full/adapter")
+        evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), "gold", adapter_dir="models/full/adapter")
         (adapter / "adapter_config.json").write_text('{"r": 16}')  # retrained: new weights, same name
-        evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), adapter_dir="models/full/adapter")
+        evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), "gold", adapter_dir="models/full/adapter")
         models = [r["model"] for r in url.requests]
         assert url.adapters == {"models/full/adapter": str(adapter.resolve())}  # registered at run time, once
         (adapter / "UNTRAINED").write_text("no data")
-        base = evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), adapter_dir="models/full/adapter")
+        base = evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), "gold", adapter_dir="models/full/adapter")
         assert url.requests[-1]["model"] == "base-model" and base["correct"] == 0.0
     assert models == ["models/full/adapter"] * 6  # 3 items, asked twice: once per adapter version

@@ -64,7 +64,9 @@ def test_bad_input_still_exits_2_with_one_line():
 
 def test_importing_the_code_sets_no_environment_and_loads_no_torch():
     code = ("import os, sys\nbefore = dict(os.environ)\n"
-            "import ste, ste.core.config, tasks, flows.pipeline, flows.orchestrate\n"
+            "import ste, ste.core.config, tasks, flows.orchestrate\n"
+            "import flows.explore, flows.filter, flows.paraphrase, flows.finetune, flows.dpo, flows.evaluate\n"
+            "import flows.continual, flows.report\n"
             "print(dict(os.environ) == before, 'torch' in sys.modules)\n")
     env = {k: v for k, v in _env().items() if k not in PROCESS_ENV}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout

@@ -14,7 +14,6 @@ from llguidance import LLMatcher, LLTokenizer, TokenizerWrapper
 from llguidance.gbnf_to_lark import gbnf_to_lark
 
 from ste.config.explore import ExploreSettings
-
 from ste.core.config import ToolsSection
 from ste.filter.judge import judge_constraint
 from ste.paraphrase.paraphrase import paraphrase_constraint

@@ -1,4 +1,4 @@
-"""Provenance: each DVC stage depends on all the code it runs, and fingerprints change with that code."""
+"""Provenance: each DVC stage depends on exactly the code it runs, and its fingerprints hash that same code."""
 from __future__ import annotations
 
 import re
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from scripts.dvc_deps import compact
-from ste.core.provenance import PLUGIN_PACKAGES, RESOURCES, closure, code_digest, fingerprint, modules
+from scripts.dvc_deps import is_code
+from ste.core.provenance import (PLUGIN_PACKAGES, RESOURCES, closure, code_digest, compact, files_digest,
+                                 fingerprint, modules, stage_code, stage_digest)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,14 +24,40 @@ def _covered(path: str, deps: list[str]) -> bool:
     return any(path == d or path.startswith(d.rstrip("/") + "/") for d in deps)
 
 
+def _module(body: dict) -> str:
+    return re.search(r"python -m (flows\.\w+)", body["cmd"]).group(1)
+
+
 def test_every_stage_depends_on_the_whole_closure_of_its_command():
     checked = 0
     for name, body in _stage_bodies().items():
-        module = re.search(r"python -m (flows\.\w+)", body["cmd"]).group(1)
-        missing = [f for f in closure(module) if not _covered(f, body["deps"])]
+        missing = [f for f in closure(_module(body)) if not _covered(f, body["deps"])]
         assert missing == [], f"dvc.yaml stage {name} misses {missing}; run `python -m scripts.dvc_deps`"
         checked += 1
     assert checked >= 7
+
+
+def test_no_stage_depends_on_code_it_does_not_run():
+    """A dep wider than the stage's code re-runs it for nothing: only the core is taken whole."""
+    for name, body in _stage_bodies().items():
+        needed = closure(_module(body))
+        code = [d for d in body["deps"] if is_code(d)]
+        wider = [d for d in code if d != "ste/core" and any(
+            p.is_file() and str(p.relative_to(ROOT)) not in needed and "__pycache__" not in p.parts
+            for p in ([ROOT / d] if (ROOT / d).is_file() else (ROOT / d).rglob("*")))]
+        assert wider == [], f"dvc.yaml stage {name}: {wider} hold code the stage does not run"
+        assert code == stage_code(_module(body)), name
+        assert len(code) <= 22, f"dvc.yaml stage {name}: {len(code)} code deps; a reader takes in a few"
+
+
+def test_each_stage_fingerprint_hashes_the_code_its_dvc_deps_list():
+    for name, body in _stage_bodies().items():
+        stage = _module(body).removeprefix("flows.")
+        assert stage_digest(stage) == files_digest([d for d in body["deps"] if is_code(d)]), name
+
+
+def test_every_stage_depends_on_the_lock():
+    assert all("requirements.lock" in body["deps"] for body in _stage_bodies().values())
 
 
 def test_dvc_yaml_code_deps_are_current():
@@ -41,12 +68,12 @@ def test_dvc_yaml_code_deps_are_current():
 
 def test_closure_follows_lazy_imports_plugins_and_resources():
     explore = closure("flows.explore")
-    assert "ste/core/text.py" in explore  # imported by ste.explore.trial
+    assert "ste/core/text.py" in explore  # imported by ste.explore.queries
     assert "ste/core/llm/local.py" in explore  # imported inside a function of ste.core.llm.factory
     assert "ste/core/tools/builtin/airports.py" in explore  # a plug-in found by pkgutil
     assert {"ste/core/prompts", "ste/core/tools/data"} <= set(explore)  # files read at run time
-    assert "ste/training/finetune.py" not in explore and "ste/report/report.py" not in explore
-    assert "data/testset" in closure("flows.evaluate")
+    assert not any(f.startswith(("ste/filter", "ste/paraphrase", "ste/training", "ste/report")) for f in explore)
+    assert not any(f.startswith("data/") for f in closure("flows.evaluate"))  # data paths come from dvc.yaml
 
 
 def test_every_module_that_reads_project_files_declares_them():
@@ -95,7 +122,7 @@ def test_fingerprint_covers_parts_and_code():
     a = fingerprint({"lr": 1e-3}, [1, 2])
     assert a == fingerprint({"lr": 1e-3}, [1, 2])
     assert a != fingerprint({"lr": 2e-3}, [1, 2])
-    assert fingerprint({"lr": 1e-3}, code=("ste.training.finetune",)) != fingerprint({"lr": 1e-3}, code=("ste.report.report",))
+    assert fingerprint({"lr": 1e-3}, stage="finetune") != fingerprint({"lr": 1e-3}, stage="report")
 
 
 def test_compact_uses_a_package_folder_only_when_all_its_modules_are_listed():
@@ -103,3 +130,4 @@ def test_compact_uses_a_package_folder_only_when_all_its_modules_are_listed():
     assert compact(llm) == ["ste/core/llm"]
     assert compact(llm[:-1]) == llm[:-1]
     assert compact(["ste/core/prompts", "ste/core/io.py"]) == ["ste/core/io.py", "ste/core/prompts"]
+    assert "ste/core" in stage_code("flows.report") and "ste/core/io.py" not in stage_code("flows.report")

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from ste.config.explore import ExploreSettings
-
 from ste.core.config import OpenAPISource
 from ste.explore.runner import run_explore
 from ste.core.io import read_jsonl

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from ste.config.explore import ExploreSettings
-
 from ste.core.config import OpenAPISource, ToolsSection
 from ste.explore.runner import run_explore
 from ste.explore.arguments import schema_values
@@ -62,9 +61,14 @@ def _case(tmp: Path, name: str) -> dict:
     if name == "wrong_value":
         write_params(bad, small_params(DEAD_URL, tmp / "cache", {"explore": {"defaults": {"episodes": "many"}}}))
         return {"args": (*explore, bad), "says": [str(bad), "explore.defaults.episodes"]}
-    if name == "unknown_key":
+    if name == "unknown_key":  # each stage validates the sections it reads (explore never reads filter's)
+        trials.write_text("")
         write_params(bad, small_params(DEAD_URL, tmp / "cache", {"filter": {"judges": True}}))
-        return {"args": (*explore, bad), "says": [str(bad), "filter.judges: unknown key"]}
+        return {"args": ("filter", "--trials", trials, "--out", out, "--params", bad),
+                "says": [str(bad), "filter.judges: unknown key"]}
+    if name == "unknown_section":  # a misspelt section stops every stage
+        write_params(bad, {**params, "filtr": {"judge": True}})
+        return {"args": (*explore, bad), "says": [str(bad), "filtr: unknown key; allowed keys: llm, tools, explore"]}
     if name == "unknown_config":
         return {"args": ("explore", "--config", "nope", "--out", out, "--params", good),
                 "says": [f"{good}: explore.configs has no config 'nope'"]}
@@ -100,7 +104,7 @@ def _case(tmp: Path, name: str) -> dict:
     raise ValueError(name)
 
 
-IN_PROCESS = ["malformed_yaml", "wrong_value", "unknown_key", "unknown_config", "empty_trials",
+IN_PROCESS = ["malformed_yaml", "wrong_value", "unknown_key", "unknown_section", "unknown_config", "empty_trials",
               "broken_openapi_spec", "missing_explorer_model", "missing_student_model"]
 AS_A_STAGE_PROCESS = "corrupt_trials"  # the real `python -m flows.filter`: its Prefect log, sys.exit, fast exit
 

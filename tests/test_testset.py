@@ -27,7 +27,7 @@ def registry():
 
 @pytest.fixture(scope="module")
 def visible(registry):
-    return visible_material(registry)
+    return visible_material(registry, ROOT / "data" / "general" / "instructions.jsonl")
 
 
 @pytest.fixture(scope="module")

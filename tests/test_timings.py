@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,8 @@ from ste.core.schemas import Trial
 from tasks.common import timed  # imports Prefect, which sets up logging: before caplog's handler goes in
 from tests.helpers import output_timing_keys, react_responder, stub_role, timing_keys
 from tests.openai_stub import serve_stub
+
+TESTSET = Path(__file__).resolve().parents[1] / "data" / "testset"
 
 
 @pytest.fixture
@@ -119,7 +122,7 @@ def test_what_small_real_stages_write_holds_no_measurement_of_the_run(tmp_path, 
     with serve_stub(react_responder) as url:
         served = params.model_copy(update={"llm": parse_params(
             {"llm": {"cache": False, "roles": {"student": stub_role(url)}}}).llm})
-        metrics = evaluate_mode.fn(served, "baseline", str(out / "eval"))
+        metrics = evaluate_mode.fn(served, "baseline", str(out / "eval"), str(TESTSET))
     assert metrics["n"] == 2
     written = {p.relative_to(out).as_posix() for p in out.rglob("*.json*")}
     assert {"explore/trials.jsonl", "explore/summary.json", "models/summary.json", "models/dpo/summary.json",

@@ -11,6 +11,7 @@ from ste.config.finetune import FinetuneSection
 from ste.core.config import LLMSection, Sections, Strict, ToolsSection
 from ste.core.errors import ConfigError
 
+
 class ContinualSection(Strict):
     config: str = "full"  # the exploration config whose exported data is reused (nothing is explored again)
     settings: dict[str, Annotated[float, Field(ge=0, le=1)]] = {"replay": 0.1, "no_replay": 0.0}  # name -> replay ratio

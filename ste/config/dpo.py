@@ -10,6 +10,7 @@ from ste.config.explore import ExploreSection
 from ste.config.finetune import FinetuneSection
 from ste.core.config import LLMSection, Sections, Strict, ToolsSection
 
+
 class DPOSection(Strict):
     """Preference training after SFT (ste/dpo/train.py): continues the SFT adapter on pairs from exploration."""
 

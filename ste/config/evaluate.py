@@ -9,6 +9,7 @@ from ste.config.explore import ExploreSection
 from ste.core.config import LLMSection, Sections, Strict, ToolsSection
 from ste.core.weights import Mode
 
+
 class EvaluateSection(Strict):
     modes: list[Mode] = ["baseline", "icl", "finetuned", "sft+dpo"]
     apis: str | list[str] = "explored"  # "explored" (the config's APIs), "all", "category:<name>" or a list

@@ -5,8 +5,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from ste.config.orchestration import OrchestrationSection
-from ste.core.config import LLMSection, Sections, Strict, ToolsSection, first_error
+from ste.core.config import LLMSection, OrchestrationSection, Sections, Strict, ToolsSection, first_error
 from ste.core.errors import ConfigError
 
 Imagination = Literal["auto", "query_first", "call_first"]

@@ -5,6 +5,7 @@ from pydantic import Field
 
 from ste.core.config import LLMSection, Sections, Strict, ToolsSection
 
+
 class FilterSection(Strict):
     precheck: bool = True  # rule-based check before the judge (last call ok, answer non-empty)
     judge: bool = True  # ask the judge role the three questions

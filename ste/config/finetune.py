@@ -7,6 +7,7 @@ from pydantic import Field, model_validator
 
 from ste.core.config import LLMSection, Sections, Strict
 
+
 class FinetuneSection(Strict):
     method: Literal["lora", "full"] = "lora"
     base_model: str | None = None  # the weights trained: a local HF folder; None: the student role's local model

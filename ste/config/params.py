@@ -1,6 +1,11 @@
-"""Every section of params.yaml in one model: the whole file checked at once (`make check`, the orchestrator, tests)."""
+"""python -m ste.config.params [params.yaml]
+
+Every section of params.yaml in one model: the whole file checked at once (`make run` and the orchestrator do it
+before DVC starts anything; each stage checks only the sections it reads), exit 2 naming the file and the key.
+"""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +15,9 @@ from ste.config.evaluate import EvaluateSection
 from ste.config.explore import ExploreSection
 from ste.config.filter import FilterSection
 from ste.config.finetune import FinetuneSection
-from ste.config.orchestration import OrchestrationSection
 from ste.config.paraphrase import ParaphraseSection
-from ste.core.config import LLMSection, Sections, ToolsSection
+from ste.core.config import LLMSection, OrchestrationSection, Sections, ToolsSection
+from ste.core.errors import ConfigError
 
 
 class Params(Sections):
@@ -38,3 +43,18 @@ def parse_params(data: Any, source: str = "params.yaml") -> Params:
 def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate the whole params.yaml."""
     return Params.load(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Validate the params file; 2 and one error line when it is not valid."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        load_params(args[0] if args else "params.yaml")
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,6 +6,7 @@ from pydantic import Field
 from ste.config.explore import ExploreSection
 from ste.core.config import LLMSection, Sections, Strict, ToolsSection
 
+
 class ParaphraseSection(Strict):
     target_per_api: int = Field(150, ge=1)
     max_per_seed: int = Field(6, ge=0)

@@ -20,10 +20,9 @@ from pathlib import Path
 
 from ste.config.continual import ContinualParams
 from ste.core.errors import ConfigError, DataError
-from ste.core.general import GENERAL, general_records
+from ste.core.general import general_records
 from ste.core.provenance import fingerprint
 from ste.core.schemas import Example, TestItem
-from ste.core.testset import load_batches
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +91,7 @@ class Round:
 @dataclass(frozen=True)
 class Plan:
     rounds: list[Round]
+    batches: list[list[str]]  # the fixed API batches (each round is scored per batch)
     skipped: list[int] = field(default_factory=list)  # batches with no API that has examples
     unbatched: list[str] = field(default_factory=list)  # APIs with examples that no batch lists (not trained)
 
@@ -109,7 +109,7 @@ def exported_records(examples: list[Example], records: list[dict]) -> list[dict]
 
 
 def plan_rounds(examples: list[Example], records: list[dict], batches: list[list[str]], items: list[TestItem],
-                ratio: float, seed: int, general_ratio: float = 0.0, general_path: str | Path = GENERAL) -> Plan:
+                ratio: float, seed: int, general_ratio: float = 0.0, general_path: str | Path | None = None) -> Plan:
     """The rounds of one continual run: a round per batch that has an API with examples.
 
     Args:
@@ -121,7 +121,7 @@ def plan_rounds(examples: list[Example], records: list[dict], batches: list[list
         ratio: replay ratio (0: no replay).
         seed: replay (and general-record) sampling seed.
         general_ratio: share of general instruction records in each round's records (0: none).
-        general_path: the general instruction pool.
+        general_path: the general instruction pool (read when `general_ratio` > 0).
     """
     if len({e.id for e in examples}) < len(examples):
         raise DataError("examples.jsonl: example ids are not unique; re-run the paraphrase stage")
@@ -140,18 +140,13 @@ def plan_rounds(examples: list[Example], records: list[dict], batches: list[list
         rounds.append(Round(len(rounds) + 1, b, apis, seen, train, chats, [i for i in items if i.api in seen]))
     if not rounds:
         raise DataError(f"no example's API is in any continual-learning batch (examples cover {sorted(have)})")
-    return Plan(rounds, skipped, sorted(have - batched))
-
-
-# The code a round runs: this module's closure holds `train_and_score` and all it imports (fine-tuning,
-# the student's loading and scoring, the tools).
-ROUND_CODE = ("ste.continual.continual",)
+    return Plan(rounds, batches, skipped, sorted(have - batched))
 
 
 def round_fingerprint(rnd: Round, *context) -> str:
     """What a finished round must match to be reused: its records and test items, `context` (base model,
     settings, the previous round's fingerprint, ...) and the code that ran it."""
-    return fingerprint(rnd.records, [i.id for i in rnd.items], *context, code=ROUND_CODE)
+    return fingerprint(rnd.records, [i.id for i in rnd.items], *context, stage="continual")
 
 
 @dataclass(frozen=True)
@@ -167,14 +162,15 @@ class RoundOutcome:
         return self.summary is None
 
 
-def train_and_score(params: ContinualParams, setting: str, rnd: Round, previous: dict | None, round_dir: Path,
-                    checkpoint_dir: Path, done: dict | None = None) -> RoundOutcome:
+def train_and_score(params: ContinualParams, setting: str, rnd: Round, batches: list[list[str]], previous: dict | None,
+                    round_dir: Path, checkpoint_dir: Path, done: dict | None = None) -> RoundOutcome:
     """Fine-tune one round, from the previous round's weights or the base, and score it on the APIs seen so far.
 
     Args:
         params: every section a round reads (student role, finetune, evaluate, tools, explore, continual).
         setting: the name in `continual.settings` (its replay ratio is recorded).
         rnd: the round (its records and test items).
+        batches: the fixed API batches (the round is scored per batch).
         previous: the result of the round before (its "weights" and "fingerprint"), None for the first.
         round_dir: receives the trained weights (adapter/ for LoRA, model/ for full fine-tuning).
         checkpoint_dir: where fine-tuning keeps its resumable checkpoint.
@@ -221,7 +217,7 @@ def train_and_score(params: ContinualParams, setting: str, rnd: Round, previous:
         "fresh_examples": len(rnd.examples) - len(replayed), "replay_examples": len(replayed),
         "records": len(rnd.records), "general_records": sum(r.get("kind") == "general" for r in rnd.records),
         "replay_ids": replayed, "init": str(init or model_dir), "weights": str(weights),
-        "per_batch": batch_scores(predictions, load_batches()), "overall": overall, "per_api": per_api,
+        "per_batch": batch_scores(predictions, batches), "overall": overall, "per_api": per_api,
         "fingerprint": run_id,
     }
     return RoundOutcome(result, summary, predictions)

@@ -1,9 +1,9 @@
 """Typed params.yaml, the shared part: each stage validates only the sections it reads (`Sections`).
 
-Every section is a strict pydantic model in its own module: the LLM roles and the tools, which the core uses,
-here; each stage's own in ste/config/<section>.py (`ste.config.params.Params` composes them all). An unknown
-key, a wrong type or a bad value stops the run with a message that names the file, the dotted key and what is
-allowed.
+Every section is a strict pydantic model: the LLM roles, the tools and the orchestration, which the core and
+several stages use, here; each stage's own in ste/config/<section>.py (`ste.config.params.Params` composes them
+all). An unknown key, a wrong type or a bad value stops the run with a message that names the file, the dotted
+key and what is allowed.
 """
 from __future__ import annotations
 
@@ -140,6 +140,13 @@ class ToolsSection(Strict):
     timeout_s: float = Field(5.0, gt=0)  # per call
     max_output_chars: int = Field(2048, ge=64)
     openapi: list[OpenAPISource] = []
+
+
+# ---------------------------------------------------------------- orchestration (explore's task runner, make serve)
+class OrchestrationSection(Strict):
+    task_runner: Literal["threads", "dask"] = "threads"
+    dask_address: str | None = None  # None: a local Dask cluster
+    schedule: str = "0 3 * * *"  # cron of the `make serve` deployment
 
 
 # ---------------------------------------------------------------- loading

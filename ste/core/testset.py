@@ -1,4 +1,5 @@
-"""The gold test set: data/testset/*.jsonl (one TestItem a line) and the continual-learning batches."""
+"""The gold test set: <folder>/*.jsonl (one TestItem a line; data/testset in dvc.yaml) and the continual-learning
+batches (<folder>/batches.json)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,7 @@ from ste.core.io import read_json, read_jsonl
 from ste.core.schemas import TestItem
 
 
-def load_testset(folder: str | Path = "data/testset") -> list[TestItem]:
+def load_testset(folder: str | Path) -> list[TestItem]:
     """Every gold item, file by file in name order; ids must be unique."""
     files = sorted(Path(folder).glob("*.jsonl"))
     if not files:
@@ -22,7 +23,7 @@ def load_testset(folder: str | Path = "data/testset") -> list[TestItem]:
     return items
 
 
-def load_batches(folder: str | Path = "data/testset") -> list[list[str]]:
+def load_batches(folder: str | Path) -> list[list[str]]:
     """The fixed split of the APIs into batches for continual learning (batches.json)."""
     batches = read_json(Path(folder) / "batches.json")
     if not isinstance(batches, list) or not all(isinstance(b, list) for b in batches):

@@ -166,7 +166,7 @@ def _load_policy(model_dir: Path, sft_adapter_dir: Path):
 def run_fingerprint(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], settings: DPOSection) -> str:
     """What a checkpoint must match to be resumed: same base, SFT adapter, pairs, settings and code."""
     fixed = settings.model_dump(exclude={"checkpoint_every", "enabled"})
-    return fingerprint(adapter_key(model_dir, sft_adapter_dir), pairs, fixed, code=("ste.dpo.train",))
+    return fingerprint(adapter_key(model_dir, sft_adapter_dir), pairs, fixed, stage="dpo")
 
 
 def adapter_params(model_dir: Path, sft_adapter_dir: Path, settings: DPOSection) -> dict:

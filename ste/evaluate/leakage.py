@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ste.core.general import GENERAL
 from ste.core.text import leaves, near_duplicate, normalise, value_forms, value_in_text
 from ste.core.prompts import FOLDER as PROMPTS
 from ste.core.io import read_jsonl
@@ -71,15 +70,14 @@ def _add_values(visible: Visible, source: str, value: Any) -> None:
             visible.values.setdefault(form, source)
 
 
-def visible_material(registry: Registry, prompts_dir: str | Path = PROMPTS,
-                     general_path: str | Path = GENERAL) -> Visible:
+def visible_material(registry: Registry, general_path: str | Path, prompts_dir: str | Path = PROMPTS) -> Visible:
     """Collect the value, text and query sources listed in the module docstring.
 
     Args:
         registry: the tools (all of them are shown: the student's prompt lists every API under test,
             and exploring any API puts its examples' values into the training data).
+        general_path: the general instruction data mixed into fine-tuning (data/general/instructions.jsonl).
         prompts_dir: the prompt templates and question_examples.json.
-        general_path: the general instruction data mixed into fine-tuning.
     """
     visible = Visible()
     for name in registry.names():
@@ -131,15 +129,14 @@ def _schema(registry: Registry | None, api: str) -> dict | None:
     return registry.get(api).parameters if registry is not None and api in registry else None
 
 
-def static_leaks(items: Iterable[TestItem], registry: Registry, visible: Visible | None = None) -> list[Leak]:
+def static_leaks(items: Iterable[TestItem], registry: Registry, visible: Visible) -> list[Leak]:
     """Every gold value and query that the visible material shows (empty for a held-out set).
 
     Args:
         items: the gold items.
         registry: the tools (their schemas tell the enum parameters; their material is visible).
-        visible: precomputed `visible_material(registry)`; computed when None.
+        visible: what the pipeline shows (`visible_material`).
     """
-    visible = visible or visible_material(registry)
     out = []
     for item in items:
         for path, value in identifying_values(item.arguments, _schema(registry, item.api)):

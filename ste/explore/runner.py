@@ -36,8 +36,6 @@ from ste.core.schemas import Trial
 from ste.core.tools.base import Registry
 
 log = logging.getLogger(__name__)
-# The code whose behaviour trials record: exploration (prompts included) and the tools it calls.
-EXPLORE_CODE = ("ste.explore", "ste.core.tools")
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,7 @@ def run_fingerprint(registry: Registry, model: ChatModel, settings: ExploreSetti
     """What must match for earlier trials to be reused: settings, tools, model, and the code that ran them."""
     tools = {a: [registry.get(a).signature(), registry.get(a).examples, registry.get(a).parameters] for a in apis}
     return fingerprint({"settings": settings.model_dump(mode="json"), "apis": apis, "tools": tools, "mode": mode,
-                        "constrained": constrained, "model": model.cache_identity()}, code=EXPLORE_CODE)
+                        "constrained": constrained, "model": model.cache_identity()}, stage="explore")
 
 
 def part_path(out_dir: str | Path, api: str) -> Path:

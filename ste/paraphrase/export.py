@@ -16,7 +16,7 @@ from typing import Any
 
 from ste.config.paraphrase import ParaphraseSection
 from ste.core.errors import DataError
-from ste.core.general import GENERAL, general_records
+from ste.core.general import general_records
 from ste.core.io import write_jsonl
 from ste.core.schemas import Example
 from ste.core.student import student_messages, target_text
@@ -70,7 +70,7 @@ def openai_record(example: Example, tools: list[dict], final_answer: bool) -> di
 
 
 def export_examples(examples: list[Example], registry: Registry, out_dir: str | Path, settings: ParaphraseSection,
-                    *, apis: list[str] | None = None, general_path: str | Path = GENERAL) -> dict:
+                    *, apis: list[str] | None = None, general_path: str | Path | None = None) -> dict:
     """Write demos.jsonl, sft.jsonl and openai.jsonl under `out_dir`; return the counts.
 
     Args:
@@ -80,7 +80,7 @@ def export_examples(examples: list[Example], registry: Registry, out_dir: str | 
         settings: `paraphrase` section (final_answer_records, general_ratio, seed).
         apis: the APIs the student's prompt lists: pass the list evaluation uses so both prompts
             match. Default: the examples' APIs, in registry order.
-        general_path: the general instruction pool mixed in when `settings.general_ratio` > 0.
+        general_path: the general instruction pool, mixed in when `settings.general_ratio` > 0.
     """
     used = {e.api for e in examples}
     unknown = sorted(a for a in used if a not in registry)

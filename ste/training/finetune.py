@@ -105,7 +105,7 @@ def run_fingerprint(model_dir: Path, records: list[dict], settings: FinetuneSect
     """What a checkpoint must match to be resumed: same base (and starting adapter), data, settings and code."""
     fixed = settings.model_dump(exclude={"checkpoint_every"})  # how often to save does not change the result
     start = adapter_key(model_dir, init_adapter) if init_adapter is not None else None
-    return fingerprint(str(Path(model_dir).resolve()), records, fixed, start, code=("ste.training.finetune",))
+    return fingerprint(str(Path(model_dir).resolve()), records, fixed, start, stage="finetune")
 
 
 def shared_prefix(rows: list[tuple[list[int], list[int]]]) -> int:
@@ -300,7 +300,8 @@ def _write_outputs(model, tok, model_dir: Path, settings: FinetuneSection, out_d
                    init_adapter: Path | None, state_dict: dict | None = None) -> None:
     meta = {"base_model": str(model_dir), "init_adapter": str(init_adapter) if init_adapter else None,
             **settings.model_dump()}
-    save_weights(out_dir / ("adapter" if settings.method == "lora" else "model"), model, tok, meta, state_dict=state_dict)
+    folder = out_dir / ("adapter" if settings.method == "lora" else "model")
+    save_weights(folder, model, tok, meta, state_dict=state_dict)
     if settings.merge and settings.method == "lora":
         atomic_write_dir(out_dir / "merged", lambda folder: save_merged(model, tok, folder))
     write_history(out_dir / "loss.csv", ["step", "epoch", "loss"], history)
@@ -309,8 +310,10 @@ def _write_outputs(model, tok, model_dir: Path, settings: FinetuneSection, out_d
 def run_finetune(model_dir: Path, records: list[dict], settings: FinetuneSection, out_dir: Path, checkpoint_dir: Path,
                  *, init_adapter: Path | None = None) -> dict[str, Any]:
     """`finetune` in this process, or in `settings.processes` processes that this one waits for (`in_processes`)."""
-    return in_processes("ste.training.finetune", "finetune", settings, records, Path(checkpoint_dir),
-                        lambda: finetune(model_dir, records, settings, out_dir, checkpoint_dir, init_adapter=init_adapter),
+    def here() -> dict[str, Any]:
+        return finetune(model_dir, records, settings, out_dir, checkpoint_dir, init_adapter=init_adapter)
+
+    return in_processes("ste.training.finetune", "finetune", settings, records, Path(checkpoint_dir), here,
                         model=model_dir, out=out_dir, init_adapter=init_adapter)
 
 

@@ -8,7 +8,7 @@ import airportsdata
 
 from ste.core.tools.base import Tool
 from ste.core.tools.builtin import countries
-from ste.core.tools.builtin.cities import KM_PER_UNIT, UNIT_PARAM, _fold, great_circle_km
+from ste.core.tools.builtin.cities import KM_PER_UNIT, UNIT_PARAM, fold, great_circle_km
 from ste.core.tools.builtin.countries import COUNTRY_PARAM, country_name, resolve_country
 
 CODE_PARAM = {"type": "string", "description": "a 3-letter IATA or 4-letter ICAO airport code",
@@ -52,9 +52,9 @@ def get_airport_by_code(code: str) -> dict:
 
 def find_airports_in_city(city: str, country: str | None = None) -> dict:
     code = resolve_country(country).alpha_2 if country else None
-    key = _fold(city)
+    key = fold(city)
     found = [a for a in _tables()[1].values()
-             if a["iata"] and _fold(a["city"]) == key and (code is None or a["country"] == code)]
+             if a["iata"] and fold(a["city"]) == key and (code is None or a["country"] == code)]
     if not found:
         where = f" in {country}" if country else ""
         raise ValueError(f"no airport with an IATA code found for the city {city!r}{where}")

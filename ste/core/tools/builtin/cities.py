@@ -20,7 +20,7 @@ UNIT_PARAM = {"type": "string", "enum": ["km", "mi", "nmi"],
               "description": "distance unit: kilometres, statute miles or nautical miles; default km"}
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower-case without accents, so "Zurich" finds "Zürich"."""
     if text.isascii():
         return text.lower().strip()
@@ -40,10 +40,10 @@ def _index() -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
     by_name: dict[str, list[dict]] = {}
     by_alt: dict[str, list[dict]] = {}
     for city in all_cities():
-        by_name.setdefault(_fold(city["name"]), []).append(city)
+        by_name.setdefault(fold(city["name"]), []).append(city)
         for alt in city.get("alternatenames", []):
             if alt.isascii() or alt[:1].isascii():  # skip non-Latin scripts: no one types them here
-                by_alt.setdefault(_fold(alt), []).append(city)
+                by_alt.setdefault(fold(alt), []).append(city)
     return by_name, by_alt
 
 
@@ -60,7 +60,7 @@ def resolve_city(city: str, country: str | None = None) -> dict:
         text, country = (part.strip() for part in text.rsplit(",", 1))
     code = resolve_country(country).alpha_2 if country else None
     by_name, by_alt = _index()
-    key = _fold(text)
+    key = fold(text)
     for table in (by_name, by_alt):
         found = [c for c in table.get(key, []) if code is None or c["countrycode"] == code]
         if found:
