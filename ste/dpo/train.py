@@ -17,7 +17,7 @@ model is the SFT student, frozen. Two engines (`dpo.engine`):
   reference, at every step.
 
 Only the trained adapter is saved, so base + that folder is the "sft+dpo" student, loaded like any
-fine-tuned one (`ste.training.finetune.load_student`).
+fine-tuned one (`ste.core.weights.load_student`).
 """
 from __future__ import annotations
 
@@ -209,7 +209,7 @@ def train_dpo(model_dir: Path, sft_adapter_dir: Path, pairs: list[dict], setting
             frozen, the reference model.
         pairs: {"prompt", "chosen", "rejected"} conversational preference pairs (pairs.jsonl).
         settings: the `dpo` section of params.yaml (`engine` picks builtin or trl).
-        out_dir: receives adapter/ (the sft+dpo student: load it with `ste.training.finetune.load_student`) and
+        out_dir: receives adapter/ (the sft+dpo student: load it with `ste.core.weights.load_student`) and
             loss.csv (step, epoch, loss, rewards/margins, rewards/accuracies, rewards/chosen, rewards/rejected).
         checkpoint_dir: where resumable checkpoints live; keep it out of DVC outputs.
         max_steps: builtin engine: stop after this many optimizer steps in all (a time box); the checkpoint

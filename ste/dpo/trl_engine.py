@@ -5,7 +5,7 @@ does exactly this when it is handed a PeftModel that already holds a trained ada
 copies the adapter under the name "ref", trains "default", and computes the reference log-probs with "ref"
 active, so no second model sits in memory. We chose that over merging the SFT adapter and training a fresh
 LoRA on the merged model: the result would be a merged model plus a second adapter, which
-`ste.training.finetune.load_student` cannot load. Only the trained "default" adapter is saved.
+`ste.core.weights.load_student` cannot load. Only the trained "default" adapter is saved.
 
 Kept for GPU users and as the yardstick of the builtin engine (ste/dpo/train.py; tests/test_dpo.py checks that both
 compute the same loss and gradients).
