@@ -27,6 +27,9 @@ from typing import Any
 import yaml
 
 from ste.core.prompts import load_prompt
+from ste.explore.prompts import TEMPLATES as EXPLORE
+from ste.filter.judge import TEMPLATES as FILTER
+from ste.paraphrase.paraphrase import TEMPLATES as PARAPHRASE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,10 +70,10 @@ CASES: dict[str, list[tuple[str, dict[str, Any]]]] = {
 PARAPHRASE_FORMS = ("Could you tell me this: {q}", "Quick question. {q}", "I need some help. {q}",
                     "Hello there! {q}", "Please answer for me: {q}", "One more thing. {q}")
 
-_ARGUMENTS = load_prompt("arguments").split("{api}")[0]
-_REFLECT = load_prompt("reflect")
-_JUDGE = load_prompt("judge_filter").splitlines()[0]
-_PARAPHRASE = load_prompt("paraphrase_query").split("{k}")[0]
+_ARGUMENTS = load_prompt(EXPLORE, "arguments").split("{api}")[0]
+_REFLECT = load_prompt(EXPLORE, "reflect")
+_JUDGE = load_prompt(FILTER, "judge_filter").splitlines()[0]
+_PARAPHRASE = load_prompt(PARAPHRASE, "paraphrase_query").split("{k}")[0]
 _QUESTION_ARGS = re.compile(r"The API (\S+) was called with these arguments:\n(\{.*?\})\n", re.S)
 
 
@@ -186,7 +189,7 @@ def react_responder(messages: list[dict], request: dict) -> str:
                           else _signature_arguments(messages))
     if _QUESTION_ARGS.search(last):
         return _question(api, last)
-    if last.endswith((load_prompt("imagine"), load_prompt("imagine_next"))):
+    if last.endswith((load_prompt(EXPLORE, "imagine"), load_prompt(EXPLORE, "imagine_next"))):
         return f"User Query: {_query(api, messages, request)}"
     return _act(api, messages)
 

@@ -21,6 +21,7 @@ EXPECTED = {
     "ste/explore/trial.py": {"explore"},
     "ste/filter/judge.py": {"filter"},
     "ste/paraphrase/paraphrase.py": {"paraphrase"},  # explore and filter stay up to date
+    "ste/paraphrase/templates/paraphrase_query.txt": {"paraphrase"},  # its prompt too
     "ste/training/loop.py": {"finetune", "dpo", "continual"},
     "ste/dpo/train.py": {"dpo"},
     "ste/config/dpo.py": {"dpo"},  # the DPO settings model: explore, filter, paraphrase, finetune up to date

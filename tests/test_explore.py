@@ -20,6 +20,7 @@ from ste.explore.runner import part_path
 from ste.explore.trial import ACT_STOP, IMAGINE_STOP
 from ste.core.io import read_jsonl
 from ste.core.prompts import load_prompt
+from ste.explore.prompts import TEMPLATES
 from ste.core.schemas import Trial
 from ste.core.tools.base import Registry, Tool
 from tests.fakes import ScriptedChatModel
@@ -111,7 +112,7 @@ def test_stm_on_later_trials_see_earlier_ones_in_full(tmp_path):
     assert len(imagine) == 2
     later = "\n".join(m["content"] for m in imagine[1][0])
     assert first.query in later and first.turns[0].observation in later and "Final Answer: done" in later
-    assert load_prompt("imagine_next") in later  # follow-up trials ask to explore further
+    assert load_prompt(TEMPLATES, "imagine_next") in later  # follow-up trials ask to explore further
     assert first.query not in "\n".join(texts([imagine[0]]))
 
 
@@ -120,7 +121,7 @@ def test_stm_off_each_trial_starts_fresh_and_new_episode_resets(tmp_path):
     assert all(trials[0].query not in t for t in texts(model.requests[len(model.requests) // 2:]))
     trials, model, _ = run(tmp_path, name="ep", stm=True, ltm=False, episodes=2, trials_per_episode=1)
     imagine = texts(of_kind(model, IMAGINE_STOP))
-    assert trials[0].query not in imagine[1] and load_prompt("imagine") in imagine[1]
+    assert trials[0].query not in imagine[1] and load_prompt(TEMPLATES, "imagine") in imagine[1]
 
 
 def test_ltm_shows_earlier_queries_with_flags_only_when_imagining(tmp_path):
@@ -211,7 +212,7 @@ def test_call_first_executes_the_call_before_asking_for_the_question(tmp_path):
     (t,) = trials
     call = t.imagination["seed_call"]
     assert events[0] == ("call", "define_word", call["arguments"]) and events[1][0] == "question"
-    assert call["arguments"]["word"] in events[1][1] and load_prompt("imagine") not in events[1][1]
+    assert call["arguments"]["word"] in events[1][1] and load_prompt(TEMPLATES, "imagine") not in events[1][1]
     question = next(m for m, d in model.requests if d.stop == IMAGINE_STOP)
     assert question[1:-1] == list(question_examples())  # worked examples on made-up APIs come first
     assert "Where is my parcel ZX81Q right now?" in [m["content"] for m in question]

@@ -27,7 +27,8 @@ def registry():
 
 @pytest.fixture(scope="module")
 def visible(registry):
-    return visible_material(registry, ROOT / "data" / "general" / "instructions.jsonl")
+    return visible_material(registry, ROOT / "data" / "general" / "instructions.jsonl",
+                            [ROOT / "ste" / stage / "templates" for stage in ("explore", "filter", "paraphrase")])
 
 
 @pytest.fixture(scope="module")

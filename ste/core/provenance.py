@@ -25,7 +25,9 @@ CORE = "ste/core"  # the neutral core: every stage takes it whole (a core edit r
 # Files a module reads at run time, beside its imports (paths relative to the project root).
 # tests/test_provenance.py fails when a module reads a project file and is missing here.
 RESOURCES: dict[str, tuple[str, ...]] = {
-    "ste.core.prompts": ("ste/core/prompts",),
+    "ste.explore.prompts": ("ste/explore/templates",),
+    "ste.filter.judge": ("ste/filter/templates",),
+    "ste.paraphrase.paraphrase": ("ste/paraphrase/templates",),
     "ste.core.tools.builtin.currency": ("ste/core/tools/data",),
 }
 # Packages that import every module of their folder at run time (plug-ins found with pkgutil).
@@ -101,7 +103,7 @@ def compact(files: list[str], root: Path = ROOT) -> list[str]:
                    if p.suffix == ".py" or (p / "__init__.py").is_file()}
         if members <= out:
             out = (out - members) | {folder}
-    return sorted(out)
+    return sorted(f for f in out if not any(f.startswith(d + "/") for d in out))  # a folder holds its resources
 
 
 def stage_code(module: str, root: Path = ROOT) -> list[str]:

@@ -2,9 +2,9 @@
 
 "Visible" is everything shown before evaluation:
 - value sources: every tool parameter's schema `examples` and `default` (call-first exploration draws
-  its arguments from them) and the arguments of the worked examples in ste/core/prompts/question_examples.json;
+  its arguments from them) and the arguments of the worked examples in ste/explore/templates/question_examples.json;
 - text sources: each tool's signature (name, description, parameter descriptions) and query seeds,
-  every file in ste/core/prompts/, the student's tool-mode text, and every message of the general data.
+  every prompt template (ste/<stage>/templates/), the student's tool-mode text, and every message of the general data.
 
 A gold value leaks when it equals a value source's value or occurs as a whole phrase in a text source
 (both after `ste.core.text.normalise`); a gold query leaks when it is a near-duplicate of a query
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ste.core.text import leaves, near_duplicate, normalise, value_forms, value_in_text
-from ste.core.prompts import FOLDER as PROMPTS
 from ste.core.io import read_jsonl
 from ste.core.schemas import Example, TestItem
 from ste.core.student import TOOL_MODE
@@ -70,14 +69,14 @@ def _add_values(visible: Visible, source: str, value: Any) -> None:
             visible.values.setdefault(form, source)
 
 
-def visible_material(registry: Registry, general_path: str | Path, prompts_dir: str | Path = PROMPTS) -> Visible:
+def visible_material(registry: Registry, general_path: str | Path, templates: list[Path]) -> Visible:
     """Collect the value, text and query sources listed in the module docstring.
 
     Args:
         registry: the tools (all of them are shown: the student's prompt lists every API under test,
             and exploring any API puts its examples' values into the training data).
         general_path: the general instruction data mixed into fine-tuning (data/general/instructions.jsonl).
-        prompts_dir: the prompt templates and question_examples.json.
+        templates: the stages' prompt template folders (explore's holds question_examples.json).
     """
     visible = Visible()
     for name in registry.names():
@@ -90,11 +89,12 @@ def visible_material(registry: Registry, general_path: str | Path, prompts_dir: 
         for i, seed in enumerate(tool.examples):
             visible.texts[f"{name} query seed {i + 1}"] = normalise(seed)
             visible.queries.append((f"{name} query seed {i + 1}", seed))
-    prompts_dir = Path(prompts_dir)
-    for path in sorted(prompts_dir.iterdir()):
-        if path.is_file():
-            visible.texts[f"prompts/{path.name}"] = normalise(path.read_text(encoding="utf-8"))
-    worked = json.loads((prompts_dir / "question_examples.json").read_text(encoding="utf-8"))
+    worked = []
+    files = [p for folder in templates for p in Path(folder).iterdir() if p.is_file()]
+    for path in sorted(files, key=lambda p: p.name):
+        visible.texts[f"prompts/{path.name}"] = normalise(path.read_text(encoding="utf-8"))
+        if path.name == "question_examples.json":
+            worked = json.loads(path.read_text(encoding="utf-8"))
     for i, example in enumerate(worked):
         _add_values(visible, f"question_examples.json[{i}] arguments", example["arguments"])
         visible.queries.append((f"question_examples.json[{i}] question", example["question"]))

@@ -1,6 +1,6 @@
 """Every explorer message, built only from recorded Trial objects (so a resumed run asks the same).
 
-The templates live in `ste/core/prompts/*.txt`. A recorded trial is replayed into the short-term memory
+The templates live in `ste/explore/templates/*.txt`. A recorded trial is replayed into the short-term memory
 context without its one-off parts (long-term memory, query seeds, rejected attempts): those are shown
 only in the step that imagines, as the method prescribes.
 """
@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 from typing import Any
 
 from ste.core.llm.base import Message
-from ste.core.prompts import FOLDER, load_prompt
+from ste.core.prompts import load_prompt
 from ste.core.schemas import Trial, Turn
 from ste.core.tools.base import Tool
 
+TEMPLATES = Path(__file__).parent / "templates"
 # What the explorer sees instead of an API result when execution feedback is off.
 HIDDEN_RESULT = "(The API was called. Its result is not shown in this run.)"
 
@@ -28,7 +30,8 @@ def assistant(text: str) -> Message:
 
 
 def system_message(tool: Tool) -> Message:
-    return {"role": "system", "content": load_prompt("explore_system").format(api_description=tool.signature())}
+    text = load_prompt(TEMPLATES, "explore_system").format(api_description=tool.signature())
+    return {"role": "system", "content": text}
 
 
 def dumps(arguments: Any) -> str:
@@ -37,7 +40,7 @@ def dumps(arguments: Any) -> str:
 
 # ------------------------------------------------------------------ one-off parts of an imagine step
 def seeds_block(seeds: list[str]) -> str:
-    return load_prompt("query_seeds").format(seeds="\n".join(f"- {s}" for s in seeds)) if seeds else ""
+    return load_prompt(TEMPLATES, "query_seeds").format(seeds="\n".join(f"- {s}" for s in seeds)) if seeds else ""
 
 
 def ltm_block(earlier: list[Trial], with_arguments: bool) -> str:
@@ -50,12 +53,12 @@ def ltm_block(earlier: list[Trial], with_arguments: bool) -> str:
         call = t.imagination.get("seed_call") if with_arguments else None
         args = f" | Arguments: {dumps(call['arguments'])}" if call else ""
         lines.append(f"Query: {t.query}{args} | Solved: {solved}")
-    return load_prompt("ltm").format(history="\n".join(lines)) if lines else ""
+    return load_prompt(TEMPLATES, "ltm").format(history="\n".join(lines)) if lines else ""
 
 
 def rejected_block(rejected: list[dict]) -> str:
     lines = [f"- {r['query']!r}: {REASON_TEXT[r['reason']]}" for r in rejected if "query" in r]
-    return load_prompt("rejected").format(rejected="\n".join(lines)) if lines else ""
+    return load_prompt(TEMPLATES, "rejected").format(rejected="\n".join(lines)) if lines else ""
 
 
 REASON_TEXT = {
@@ -75,11 +78,11 @@ def _join(*parts: str) -> str:
 # ------------------------------------------------------------------ steps
 def imagine_message(first: bool, *, extras: tuple[str, ...] = ()) -> Message:
     """Ask for a new query; `first` is whether the context holds no earlier trial."""
-    return user(_join(*extras, load_prompt("imagine" if first else "imagine_next")))
+    return user(_join(*extras, load_prompt(TEMPLATES, "imagine" if first else "imagine_next")))
 
 
 def arguments_message(api: str, *, extras: tuple[str, ...] = ()) -> Message:
-    return user(_join(*extras, load_prompt("arguments").format(api=api)))
+    return user(_join(*extras, load_prompt(TEMPLATES, "arguments").format(api=api)))
 
 
 def question_message(api: str, arguments: dict, *, extras: tuple[str, ...] = ()) -> Message:
@@ -88,14 +91,14 @@ def question_message(api: str, arguments: dict, *, extras: tuple[str, ...] = ())
     The call's result is not shown: on the embedded model it pulled the question away from the values
     (measured: 2 of 6 questions stated their call's values with the result shown, 5 of 6 without).
     """
-    body = load_prompt("question_from_call").format(api=api, arguments=dumps(arguments))
+    body = load_prompt(TEMPLATES, "question_from_call").format(api=api, arguments=dumps(arguments))
     return user(_join(*extras, body))
 
 
 @functools.cache
 def question_examples() -> tuple[Message, ...]:
     """Worked examples of the call-first step on made-up APIs (not in any toolbox), as earlier chat turns."""
-    text = (FOLDER / "question_examples.json").read_text(encoding="utf-8")
+    text = (TEMPLATES / "question_examples.json").read_text(encoding="utf-8")
     turns: list[Message] = []
     for ex in json.loads(text):
         turns += [question_message(ex["api"], ex["arguments"]), assistant(ex["question"])]
@@ -103,11 +106,11 @@ def question_examples() -> tuple[Message, ...]:
 
 
 def act_message(api_names: list[str], query: str) -> Message:
-    return user(load_prompt("act").format(api_names=", ".join(api_names), query=query))
+    return user(load_prompt(TEMPLATES, "act").format(api_names=", ".join(api_names), query=query))
 
 
 def reflect_message() -> Message:
-    return user(load_prompt("reflect"))
+    return user(load_prompt(TEMPLATES, "reflect"))
 
 
 def observation_message(turn: Turn, exec_feedback: bool) -> Message:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from ste.core.llm.base import Message
@@ -15,6 +16,7 @@ from ste.core.prompts import load_prompt
 from ste.core.schemas import Trial
 from ste.core.tools.base import Registry
 
+TEMPLATES = Path(__file__).parent / "templates"
 QUESTIONS = ("informative", "faithful", "appropriate")
 OBSERVATION_CHARS = 1500  # per call shown to the judge
 REASON_CHARS = 80  # per answer, under constrained decoding (keeps the reply within max_new_tokens)
@@ -36,7 +38,7 @@ def judge_messages(trial: Trial, registry: Registry) -> list[Message]:
     for n, turn in enumerate((t for t in trial.turns if t.action), 1):
         obs = (turn.observation or "")[:OBSERVATION_CHARS]
         calls.append(f"Call {n}: {turn.action} {turn.action_input or {}}\nStatus: {turn.status}\nReturned: {obs}")
-    prompt = load_prompt("judge_filter").format(
+    prompt = load_prompt(TEMPLATES, "judge_filter").format(
         apis=apis, query=trial.query, calls="\n\n".join(calls) or "(no calls)",
         answer=(trial.final_answer or "").strip() or "(empty)",
     )

@@ -11,6 +11,7 @@ import random
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ste.config.paraphrase import ParaphraseSection
 from ste.core.text import argument_coverage, mentions_name, normalise, value_literals
@@ -20,6 +21,7 @@ from ste.core.prompts import load_prompt
 from ste.core.schemas import Example
 from ste.core.tools.base import Registry
 
+TEMPLATES = Path(__file__).parent / "templates"
 MAX_QUERY_CHARS = 300
 _NUMBERING = re.compile(r"^\s*(?:[-*•]|\(?\d+[.):]|paraphrase\s*\d*\s*:|request\s*\d*\s*:)\s*", re.I)
 
@@ -64,7 +66,7 @@ def paraphrase_messages(seed: Example, k: int, avoid: list[str] = ()) -> list[Me
     """Ask for `k` rewordings of the seed's query (and not the ones in `avoid`)."""
     note = "".join(f"\n- {a}" for a in avoid)
     note = f"\n\nAlready written (write different ones):{note}" if note else ""
-    return [{"role": "user", "content": load_prompt("paraphrase_query").format(k=k, query=seed.query, avoid=note)}]
+    return [{"role": "user", "content": load_prompt(TEMPLATES, "paraphrase_query").format(k=k, query=seed.query, avoid=note)}]
 
 
 def stated_literals(seed: Example) -> list[str]:
