@@ -93,3 +93,10 @@ def test_each_stage_validates_its_sections_and_the_whole_file_is_checked_before_
     assert capsys.readouterr().err.startswith(f"error: {path}: dpo.beta")
     path.write_text(yaml.safe_dump({"dpo": {"beta": 0.2}}))
     assert main([str(path)]) == 0
+
+
+def test_the_whole_file_model_holds_every_section_a_stage_may_read():
+    from ste.config.params import Params
+    from ste.core.config import SECTIONS
+
+    assert tuple(Params.model_fields) == SECTIONS

@@ -23,7 +23,7 @@ SECTIONS = ("llm", "tools", "explore", "filter", "paraphrase", "finetune", "eval
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
-    _source: str = PrivateAttr("params.yaml")  # the file it was read from, set by parse_params
+    _source: str = PrivateAttr("params.yaml")  # the file it was read from, set by Sections.parse
 
     @property
     def source(self) -> str:
