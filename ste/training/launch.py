@@ -1,7 +1,9 @@
-"""Training in several processes: the stages start N copies of `python -m ste.training.finetune` (or `ste.dpo.train`).
+"""Training in one process or several: `in_processes` runs a training call here, or starts N copies of its module
+(`python -m ste.training.finetune`, `ste.dpo.train`) when its section's `processes` is above 1. The finetune and
+dpo stages and every continual round decide here.
 
-Every process runs the same call (`ste.training.finetune.finetune`, `ste.dpo.train_dpo`); accelerate reads its rank
-from the launcher's environment, and the main process writes the outputs. `launch` starts the processes
+Every process runs the same call (`ste.training.finetune.finetune`, `ste.dpo.train.train_dpo`); accelerate reads its
+rank from the launcher's environment, and the main process writes the outputs. `launch` starts the processes
 with torch's launcher (`torchrun`, which `accelerate launch --multi_gpu` wraps too): one per GPU, or CPU
 processes joined by gloo. By hand, on 8 GPUs:
 
