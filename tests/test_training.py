@@ -90,3 +90,19 @@ def test_gradient_checkpointing_and_bf16_options_train(tiny_model_dir, tmp_path)
     bf16 = finetune(tiny_model_dir, RECORDS, settings(epochs=1, mixed_precision="bf16"), tmp_path / "c",
                     tmp_path / "cc", max_steps=1)
     assert bf16["steps"] == 1 and bf16["first_loss"] == pytest.approx(plain["first_loss"], rel=0.05)
+
+
+def test_every_caller_of_run_finetune_gets_the_processes_its_settings_ask_for(tmp_path, monkeypatch):
+    """The launch decision is in the training package: the finetune stage and each continual round alike."""
+    from pathlib import Path
+
+    import ste.training.launch as launching
+    from ste.core.io import read_jsonl
+    from ste.training.finetune import run_finetune
+
+    seen = {}
+    monkeypatch.setattr(launching, "launch", lambda module, sections, **kw: seen.update(module=module, **kw) or {"n": 1})
+    summary = run_finetune(Path("base"), RECORDS, settings(processes=2), tmp_path / "out", tmp_path / "ckpt",
+                           init_adapter=tmp_path / "previous")
+    assert summary == {"n": 1} and seen["module"] == "ste.training.finetune" and seen["processes"] == 2
+    assert seen["init_adapter"] == tmp_path / "previous" and read_jsonl(seen["data"]) == RECORDS
