@@ -29,14 +29,14 @@ use_process_env()  # offline, passive OpenMP threads: before torch loads
 from ste.config.dpo import DPOSection
 from ste.config.finetune import FinetuneSection
 from ste.core.config import ToolsSection
-from ste.dpo.train import fitting_pairs, train_dpo
-from ste.dpo.trl_engine import dpo_trainer, scored_targets_only
+from ste.core.io import peak_rss_mb
 from ste.core.llm.embedded import embedded_model_dir
 from ste.core.react import format_call
 from ste.core.student import student_messages
 from ste.core.testset import load_testset
 from ste.core.tools import build_registry
-from ste.core.io import peak_rss_mb
+from ste.dpo.train import fitting_pairs, train_dpo
+from ste.dpo.trl_engine import dpo_trainer, scored_targets_only
 
 TESTSET = Path(__file__).resolve().parents[1] / "data" / "testset"
 

@@ -15,9 +15,9 @@ import yaml
 
 from flows.common import use_process_env
 from ste.config.params import parse_params
-from ste.explore.runner import run_explore
 from ste.core.llm.embedded import embedded_model_dir
 from ste.core.llm.local import LocalChatModel
+from ste.explore.runner import run_explore
 from tasks.explore import registry
 
 

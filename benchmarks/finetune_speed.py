@@ -27,13 +27,13 @@ use_process_env()  # offline, passive OpenMP threads: before torch loads
 
 from ste.config.finetune import FinetuneSection  # noqa: E402
 from ste.core.config import ToolsSection
-from ste.training.finetune import IGNORE, _batch_loss, collate, _load_model, encode, finetune, shared_prefix
+from ste.core.io import peak_rss_mb
 from ste.core.llm.embedded import embedded_model_dir
 from ste.core.react import format_call
 from ste.core.student import student_messages
 from ste.core.testset import load_testset
 from ste.core.tools import build_registry
-from ste.core.io import peak_rss_mb
+from ste.training.finetune import IGNORE, _batch_loss, collate, _load_model, encode, finetune, shared_prefix
 
 TESTSET = Path(__file__).resolve().parents[1] / "data" / "testset"
 

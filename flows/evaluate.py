@@ -15,9 +15,9 @@ from prefect import flow
 
 from flows.common import run_cli, stage_parser
 from ste.config.evaluate import EvaluateParams
-from ste.core.weights import Mode
 from ste.core.errors import ConfigError
 from ste.core.io import write_json
+from ste.core.weights import Mode
 from tasks.artifacts import publish_summary
 from tasks.common import timed
 

@@ -9,11 +9,11 @@ import pandas as pd
 from tasks.common import stage_task
 from ste.config.continual import ContinualParams
 from ste.continual.continual import Plan, Round, check_no_leakage, plan_rounds, round_table, train_and_score
-from ste.evaluate.items import eval_items
 from ste.core.io import atomic_write_text, read_json, read_jsonl, write_json, write_jsonl
 from ste.core.schemas import Example
 from ste.core.testset import load_batches, load_testset
 from ste.core.tools import build_registry
+from ste.evaluate.items import eval_items
 from ste.training.launch import checkpoint_dir
 
 

@@ -37,9 +37,9 @@ def dpo_stage(params: DPOParams, config: str, sft_adapter: str, pairs_path: str,
 
 def _on_policy(params: DPOParams, config: str, sft_adapter: str, examples_path: str) -> tuple[list[dict], dict]:
     """The SFT student's failed replies on its training queries, as pairs (ste/dpo/onpolicy.py), and their counts."""
-    from ste.dpo.onpolicy import on_policy_pairs
     from ste.core.tools import build_registry
     from ste.core.weights import student_model
+    from ste.dpo.onpolicy import on_policy_pairs
 
     registry = build_registry(params.tools)
     apis = registry.select(params.explore.resolve(config).apis)  # the prompt SFT trained with

@@ -5,15 +5,15 @@ from pathlib import Path
 
 from tasks.common import stage_task
 from ste.config.evaluate import EvaluateParams
-from ste.evaluate.evaluate import predict, score
-from ste.evaluate.items import eval_items
-from ste.evaluate.retrieval import Retriever
 from ste.core.io import atomic_write_text, read_jsonl, write_json, write_jsonl
-from ste.evaluate.leakage import training_overlap
 from ste.core.schemas import Example
 from ste.core.testset import load_testset
 from ste.core.tools import build_registry
 from ste.core.weights import student_model
+from ste.evaluate.evaluate import predict, score
+from ste.evaluate.items import eval_items
+from ste.evaluate.leakage import training_overlap
+from ste.evaluate.retrieval import Retriever
 
 
 @stage_task

@@ -6,10 +6,10 @@ import threading
 from tasks.common import stage_task
 from ste.config.explore import ExploreParams
 from ste.core.config import ToolsSection
-from ste.explore.runner import RunPlan, finish_run, run_explore_api, start_run
 from ste.core.llm.base import ChatModel
 from ste.core.llm.factory import build_chat_model
 from ste.core.tools import Registry, build_registry
+from ste.explore.runner import RunPlan, finish_run, run_explore_api, start_run
 
 _REGISTRIES: dict[str, Registry] = {}
 _LOCK = threading.Lock()

@@ -6,11 +6,11 @@ from pathlib import Path
 from tasks.common import stage_task
 from ste.config.filter import FilterParams
 from ste.core.errors import DataError
-from ste.filter.filter import filter_trials
 from ste.core.io import read_jsonl, write_json, write_jsonl
 from ste.core.llm.factory import build_chat_model
 from ste.core.schemas import Trial
 from ste.core.tools import build_registry
+from ste.filter.filter import filter_trials
 
 
 @stage_task

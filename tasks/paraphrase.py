@@ -5,13 +5,13 @@ from pathlib import Path
 
 from tasks.common import stage_task
 from ste.config.paraphrase import ParaphraseParams
-from ste.paraphrase.export import export_examples
-from ste.paraphrase.pairs import export_pairs
-from ste.paraphrase.paraphrase import paraphrase
 from ste.core.io import read_jsonl, write_json, write_jsonl
 from ste.core.llm.factory import build_chat_model
 from ste.core.schemas import Example, Trial, Verdict
 from ste.core.tools import build_registry
+from ste.paraphrase.export import export_examples
+from ste.paraphrase.pairs import export_pairs
+from ste.paraphrase.paraphrase import paraphrase
 
 
 @stage_task

@@ -6,8 +6,8 @@ import io
 from pathlib import Path
 
 from tasks.common import stage_task
-from ste.report.continual import continual_rows, continual_section
 from ste.core.io import atomic_write_text
+from ste.report.continual import continual_rows, continual_section
 from ste.report.report import (chart, collect, compare, comparison_pairs, correct_rows, markdown,
                         without_untrained_dpo)
 

@@ -13,11 +13,11 @@ from safetensors.torch import load_file
 
 from ste.config.finetune import FinetuneSection
 from ste.config.paraphrase import ParaphraseSection
-from ste.paraphrase.export import export_examples
-from ste.training.finetune import finetune
 from ste.core.io import read_json, read_jsonl, write_json, write_jsonl
 from ste.core.schemas import Example
 from ste.core.testset import load_testset
+from ste.paraphrase.export import export_examples
+from ste.training.finetune import finetune
 from tests.helpers import run_cli_in_process
 
 ROOT = Path(__file__).resolve().parents[1]

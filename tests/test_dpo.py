@@ -15,13 +15,13 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from ste.config.dpo import DPOSection
 from ste.config.params import parse_params
+from ste.core.errors import ConfigError, DataError
+from ste.core.io import write_jsonl
+from ste.core.weights import load_student
 from ste.dpo.train import _load_policy, _Pairs, train_dpo
 from ste.dpo.trl_engine import dpo_trainer, scored_targets_only
-from ste.core.errors import ConfigError, DataError
-from ste.core.weights import load_student
 from ste.training.finetune import encode
 from ste.training.loop import make_accelerator
-from ste.core.io import write_jsonl
 from tests.helpers import timing_keys
 from tests.test_finetune import greedy
 

@@ -11,11 +11,11 @@ from ste.config.evaluate import EvaluateSection
 from ste.config.params import parse_params
 from ste.core.config import ToolsSection
 from ste.core.errors import ConfigError
-from ste.evaluate import retrieval
-from ste.evaluate.items import eval_items
 from ste.core.io import write_jsonl
 from ste.core.schemas import Example, TestItem
 from ste.core.tools import build_registry
+from ste.evaluate import retrieval
+from ste.evaluate.items import eval_items
 from tests.helpers import react_responder, stub_role
 from tests.openai_stub import serve_stub
 
@@ -103,8 +103,8 @@ def test_the_sft_dpo_student_is_the_dpo_adapter_or_else_the_sft_adapter(tmp_path
     adapter when DPO had no data. Its timings (each mode's too) go to logs/timings, not into the metrics."""
     import flows.evaluate as flow_module
     import tasks.evaluate as task_module
-    from ste.core.weights import mark_untrained, student_weights
     from ste.core.io import TIMINGS_ENV
+    from ste.core.weights import mark_untrained, student_weights
 
     seen = {}
     monkeypatch.setattr(task_module, "evaluate_mode", lambda params, mode, out, testset, config, demos, sft, dpo:

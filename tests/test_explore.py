@@ -10,19 +10,19 @@ import pytest
 
 from ste.config.explore import ExploreSettings
 from ste.core.errors import DataError
-from ste.explore import arguments as argsrc
-from ste.explore.runner import finish_run, run_explore, run_explore_api, start_run
-from ste.explore.trial import derive_seed, resolve_mode
-from ste.explore.prompts import HIDDEN_RESULT, question_examples
-from ste.core.text import near_duplicate
-from ste.explore.queries import check_query, clean_query
-from ste.explore.runner import part_path
-from ste.explore.trial import ACT_STOP, IMAGINE_STOP
 from ste.core.io import read_jsonl
 from ste.core.prompts import load_prompt
-from ste.explore.prompts import TEMPLATES
 from ste.core.schemas import Trial
+from ste.core.text import near_duplicate
 from ste.core.tools.base import Registry, Tool
+from ste.explore import arguments as argsrc
+from ste.explore.prompts import HIDDEN_RESULT, question_examples
+from ste.explore.prompts import TEMPLATES
+from ste.explore.queries import check_query, clean_query
+from ste.explore.runner import finish_run, run_explore, run_explore_api, start_run
+from ste.explore.runner import part_path
+from ste.explore.trial import derive_seed, resolve_mode
+from ste.explore.trial import ACT_STOP, IMAGINE_STOP
 from tests.fakes import ScriptedChatModel
 
 SECRET = "zebra-7731"  # appears only in the dictionary tool's results

@@ -229,10 +229,10 @@ HELD_OUT = [("What is the capital of Italy?", "capital", {"country": "Italy"}),
 
 @pytest.mark.slow
 def test_embedded_student_learns_the_call_format(embedded_dir, tmp_path):
-    from ste.evaluate.metrics import item_metrics
     from ste.core.schemas import Example
     from ste.core.student import student_messages, target_text
     from ste.core.tools.base import Registry, Tool
+    from ste.evaluate.metrics import item_metrics
 
     string = {"type": "string"}
     registry = Registry([

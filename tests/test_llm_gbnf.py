@@ -15,12 +15,12 @@ from llguidance.gbnf_to_lark import gbnf_to_lark
 
 from ste.config.explore import ExploreSettings
 from ste.core.config import ToolsSection
-from ste.filter.judge import judge_constraint
-from ste.paraphrase.paraphrase import paraphrase_constraint
-from ste.explore.trial import Explorer
 from ste.core.llm import constraints as C
 from ste.core.llm.gbnf import regex_to_gbnf
 from ste.core.tools import build_registry
+from ste.explore.trial import Explorer
+from ste.filter.judge import judge_constraint
+from ste.paraphrase.paraphrase import paraphrase_constraint
 
 
 class _Bytes:

@@ -10,12 +10,12 @@ from pydantic import ValidationError
 
 from ste.core.config import LLMSpec
 from ste.core.errors import LLMError
-from ste.filter.judge import judge_constraint
 from ste.core.llm import constraints as C
 from ste.core.llm.base import Decoding
 from ste.core.llm.gbnf import regex_to_gbnf
 from ste.core.llm.openai_backend import OpenAIChatModel
 from ste.core.llm.protocols import constraint_fields, detect_protocol
+from ste.filter.judge import judge_constraint
 from tests.openai_stub import serve_stub
 
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}, "date": {"type": "string", "format": "date"}},

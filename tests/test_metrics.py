@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from ste.core.errors import ConfigError
-from ste.evaluate.evaluate import predict, score
 from ste.core.calls import parse_call, values_equal
-from ste.evaluate.metrics import item_metrics, summarize
-from ste.evaluate.retrieval import Retriever
+from ste.core.errors import ConfigError
 from ste.core.llm.base import Decoding
 from ste.core.schemas import Example, TestItem
 from ste.core.tools.base import Registry, Tool
+from ste.evaluate.evaluate import predict, score
+from ste.evaluate.metrics import item_metrics, summarize
+from ste.evaluate.retrieval import Retriever
 from tests.fakes import ScriptedChatModel
 
 

@@ -1,8 +1,8 @@
 """On-policy pairs: the student's sampled replies, run, and only the ones that really failed become "rejected"."""
 from __future__ import annotations
 
-from ste.dpo.onpolicy import on_policy_pairs
 from ste.core.schemas import Example
+from ste.dpo.onpolicy import on_policy_pairs
 from tests.fakes import ScriptedChatModel
 from tests.test_exploit import _registry
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from ste.config.filter import FilterSection
-from ste.paraphrase.export import sft_records
-from ste.filter.filter import filter_trials, to_example
 from ste.core.calls import same_call
-from ste.paraphrase.pairs import KINDS, export_pairs, failed_call
 from ste.core.schemas import Example, Turn
+from ste.filter.filter import filter_trials, to_example
+from ste.paraphrase.export import sft_records
+from ste.paraphrase.pairs import KINDS, export_pairs, failed_call
 from tests.test_exploit import _call, _registry, _trial
 
 APIS = ["get_capital", "convert_length"]

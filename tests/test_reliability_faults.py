@@ -20,11 +20,11 @@ import pytest
 
 from ste.config.explore import ExploreSettings
 from ste.core.config import OpenAPISource
-from ste.explore.runner import run_explore
 from ste.core.io import read_jsonl
 from ste.core.schemas import Trial
 from ste.core.tools.base import Registry, Tool
 from ste.core.tools.openapi import OpenAPIToolSource
+from ste.explore.runner import run_explore
 from tests.fakes import ScriptedChatModel
 from tests.helpers import (drain_prefect_workers, free_port, jsonl_rows, react_responder, run_stages_in_process,
                            stable, tree_digest)

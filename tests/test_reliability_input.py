@@ -21,14 +21,14 @@ import pytest
 
 from ste.config.explore import ExploreSettings
 from ste.core.config import OpenAPISource, ToolsSection
-from ste.explore.runner import run_explore
-from ste.explore.arguments import schema_values
 from ste.core.io import read_jsonl
 from ste.core.react import parse_step
 from ste.core.schemas import Trial
 from ste.core.tools import build_registry
 from ste.core.tools.base import Registry
 from ste.core.tools.openapi import OpenAPIToolSource
+from ste.explore.arguments import schema_values
+from ste.explore.runner import run_explore
 from tests.fakes import ScriptedChatModel
 from tests.helpers import run_cli_in_process, run_flow, small_params, tree_digest, write_params
 

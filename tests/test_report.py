@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ste.evaluate.metrics import summarize
 from ste.core.io import write_json, write_jsonl
+from ste.evaluate.metrics import summarize
 from ste.report.report import comparison_pairs
 from tasks.report import write_report
 

@@ -6,9 +6,9 @@ import logging
 import pytest
 
 from ste.core.errors import ConfigError
+from ste.core.schemas import Example
 from ste.evaluate import retrieval
 from ste.evaluate.retrieval import Retriever
-from ste.core.schemas import Example
 
 
 def ex(i: int, api: str, query: str) -> Example:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from ste.core.config import ToolsSection
-from ste.core.text import argument_coverage
-from ste.evaluate.leakage import static_leaks, training_overlap, visible_material
 from ste.core.schemas import Example, TestItem
 from ste.core.testset import load_testset
+from ste.core.text import argument_coverage
 from ste.core.tools import build_registry
+from ste.evaluate.leakage import static_leaks, training_overlap, visible_material
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTSET = ROOT / "data" / "testset"

@@ -8,8 +8,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from ste.config.finetune import FinetuneSection
 from ste.config.params import parse_params
-from ste.training.finetune import IGNORE, _batch_loss, _checkpointed, collate, encode, finetune, shared_prefix
 from ste.core.io import write_jsonl
+from ste.training.finetune import IGNORE, _batch_loss, _checkpointed, collate, encode, finetune, shared_prefix
 from ste.training.launch import launch
 from tests.test_finetune import CALLS, RECORDS, chat, settings
 

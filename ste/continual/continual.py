@@ -181,10 +181,10 @@ def train_and_score(params: ContinualParams, setting: str, rnd: Round, batches: 
         The outcome: the result (per-batch and per-API scores, what was trained and how), the fine-tuning
         summary and the predictions; a reused round has only its result.
     """
-    from ste.evaluate.evaluate import predict, score
-    from ste.training.finetune import run_finetune
     from ste.core.tools import build_registry
     from ste.core.weights import base_weights, student_model
+    from ste.evaluate.evaluate import predict, score
+    from ste.training.finetune import run_finetune
 
     lora = params.finetune.method == "lora"
     student = params.llm.roles.student

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections import Counter
 
 from ste.core.calls import parse_call
-from ste.core.pairs import PairSet
 from ste.core.llm.base import ChatModel, Decoding
+from ste.core.pairs import PairSet
 from ste.core.schemas import Example
 from ste.core.student import STOP, generate, student_messages, target_text
 from ste.core.tools.base import Registry, ToolResult

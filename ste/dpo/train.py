@@ -34,11 +34,11 @@ import torch.nn.functional as F
 from ste.config.dpo import DPOParams, DPOSection
 from ste.core.errors import ConfigError, DataError
 from ste.core.io import read_jsonl
+from ste.core.provenance import fingerprint
 from ste.core.weights import adapter_key, is_untrained
 from ste.dpo.trl_engine import METRICS, train_trl
 from ste.training.finetune import IGNORE, collate, encode, shared_prefix, target_logits
 from ste.training.launch import in_processes, job_parser, run_job
-from ste.core.provenance import fingerprint
 from ste.training.loop import CHECKPOINT, train
 from ste.training.outputs import save_weights, write_history
 

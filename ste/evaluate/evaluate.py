@@ -10,14 +10,14 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from ste.core.weights import Mode
 from ste.core.errors import ConfigError
-from ste.evaluate.metrics import interval_columns, item_metrics, summarize
-from ste.evaluate.retrieval import Retriever
 from ste.core.llm.base import ChatModel, Decoding
 from ste.core.schemas import TestItem
 from ste.core.student import STOP, generate, student_messages
 from ste.core.tools.base import Registry
+from ste.core.weights import Mode
+from ste.evaluate.metrics import interval_columns, item_metrics, summarize
+from ste.evaluate.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 

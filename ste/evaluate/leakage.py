@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ste.core.text import leaves, near_duplicate, normalise, value_forms, value_in_text
 from ste.core.io import read_jsonl
 from ste.core.schemas import Example, TestItem
 from ste.core.student import TOOL_MODE
+from ste.core.text import leaves, near_duplicate, normalise, value_forms, value_in_text
 from ste.core.tools.base import Registry
 
 

@@ -27,13 +27,13 @@ from tqdm import tqdm
 
 from ste.config.explore import ExploreSettings
 from ste.core.errors import DataError
-from ste.explore.summary import summarize
-from ste.explore.trial import Explorer, resolve_mode, run_trial
 from ste.core.io import append_jsonl, read_json, read_jsonl, write_json, write_jsonl
 from ste.core.llm.base import ChatModel, run_sync
 from ste.core.provenance import fingerprint
 from ste.core.schemas import Trial
 from ste.core.tools.base import Registry
+from ste.explore.summary import summarize
+from ste.explore.trial import Explorer, resolve_mode, run_trial
 
 log = logging.getLogger(__name__)
 

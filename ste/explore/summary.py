@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ste.explore.prompts import is_valid
-from ste.core.text import normalise
 from ste.core.schemas import Trial
+from ste.core.text import normalise
+from ste.explore.prompts import is_valid
 
 
 def _rate(num: int, den: int) -> float | None:

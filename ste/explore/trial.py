@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ste.config.explore import ExploreSettings
-from ste.core.text import value_literals
-from ste.explore import arguments as argsrc
-from ste.explore import prompts as P
-from ste.explore.queries import check_query, clean_query
 from ste.core.llm.base import ChatModel, Completion, Decoding, Message
 from ste.core.react import parse_json_object, parse_step
 from ste.core.schemas import Trial, Turn
+from ste.core.text import value_literals
 from ste.core.tools.base import Registry
+from ste.explore import arguments as argsrc
+from ste.explore import prompts as P
+from ste.explore.queries import check_query, clean_query
 
 ACT_STOP = ("Observation:",)
 IMAGINE_STOP = ("Thought:",)

@@ -11,11 +11,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ste.config.filter import FilterSection
-from ste.filter.judge import QUESTIONS, judge_constraint, judge_messages, parse_judge_reply
-from ste.core.text import argument_coverage, cites_observation
 from ste.core.llm.base import ChatModel, Decoding
 from ste.core.schemas import Example, Trial, Turn, Verdict, last_successful_call
+from ste.core.text import argument_coverage, cites_observation
 from ste.core.tools.base import Registry
+from ste.filter.judge import QUESTIONS, judge_constraint, judge_messages, parse_judge_reply
 
 
 @dataclass

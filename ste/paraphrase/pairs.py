@@ -29,9 +29,9 @@ from collections import Counter, defaultdict
 
 from ste.core.errors import DataError
 from ste.core.pairs import PairSet
-from ste.core.text import argument_coverage, near_duplicate
 from ste.core.react import format_call
 from ste.core.schemas import Example, Trial, Turn, Verdict, last_successful_call
+from ste.core.text import argument_coverage, near_duplicate
 from ste.core.tools.base import Registry
 
 KINDS = ("within_trial", "across_trials", "after_filter")

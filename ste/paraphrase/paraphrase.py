@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ste.config.paraphrase import ParaphraseSection
-from ste.core.text import argument_coverage, mentions_name, normalise, value_literals
 from ste.core.llm.base import ChatModel, Decoding, Message, run_sync
 from ste.core.llm.constraints import question_regex
 from ste.core.prompts import load_prompt
 from ste.core.schemas import Example
+from ste.core.text import argument_coverage, mentions_name, normalise, value_literals
 from ste.core.tools.base import Registry
 
 TEMPLATES = Path(__file__).parent / "templates"
