@@ -41,13 +41,13 @@ def task_runner(params: ExploreParams) -> TaskRunner:
 
 
 @flow(name="explore")
-def explore_flow(config: str = "full", out: str = "data/explore/full", params_path: str = "params.yaml") -> dict:
+def explore_flow(config: str, out: str, params_path: str = "params.yaml") -> dict:
     """Simulated trial and error on every selected API, with the config's memory settings."""
     return explore_configs_flow({config: out}, params_path, stage=f"explore@{config}")[config]
 
 
 @flow(name="explore-all")
-def explore_all_flow(out_root: str = "data/explore", params_path: str = "params.yaml") -> dict:
+def explore_all_flow(out_root: str, params_path: str = "params.yaml") -> dict:
     """Every exploration config at once, each into `<out_root>/<config>`; folders of removed configs go."""
     configs = list(ExploreParams.load(params_path).explore.configs)
     for stale in Path(out_root).glob("*/run.json"):

@@ -20,10 +20,8 @@ from tasks.report import write_report
 
 
 @flow(name="report")
-def report_flow(out: str = "reports", params_path: str = "params.yaml", explore: str = "data/explore",
-                metrics: str = "metrics", continual: str = "metrics/continual", eval_dir: str = "data/eval",
-                plots: str | None = None, mode_pairs: list[tuple[str, str]] = MODE_PAIRS,
-                models: str = "models", paraphrase: str = "data/paraphrase") -> str:
+def report_flow(out: str, params_path: str, explore: str, metrics: str, continual: str, eval_dir: str, models: str,
+                paraphrase: str, plots: str | None = None, mode_pairs: list[tuple[str, str]] = MODE_PAIRS) -> str:
     """The ablation report across all exploration configs and evaluation modes."""
     params = ReportParams.load(params_path)
     with timed("report"):
@@ -41,21 +39,21 @@ def mode_pair(text: str) -> tuple[str, str]:
 
 def main() -> None:
     parser = stage_parser(__doc__)
-    parser.add_argument("--explore", default="data/explore", help="the explore outputs (<config>/summary.json)")
-    parser.add_argument("--metrics", default="metrics", help="the metrics files (<config>.json, baseline.json)")
-    parser.add_argument("--continual", default="metrics/continual", help="the continual tables (<setting>.csv/.json)")
-    parser.add_argument("--eval", default="data/eval", help="the predictions (<config>/<mode>/predictions.jsonl)")
-    parser.add_argument("--models", default="models", help="the training curves and DPO summaries (<config>/...)")
-    parser.add_argument("--paraphrase", default="data/paraphrase", help="the export summaries (preference pairs)")
-    parser.add_argument("--out", default="reports", help="receives ablation.md and ablation.png")
+    parser.add_argument("--explore", required=True, help="the explore outputs (<config>/summary.json)")
+    parser.add_argument("--metrics", required=True, help="the metrics files (<config>.json, baseline.json)")
+    parser.add_argument("--continual", required=True, help="the continual tables (<setting>.csv/.json)")
+    parser.add_argument("--eval", required=True, help="the predictions (<config>/<mode>/predictions.jsonl)")
+    parser.add_argument("--models", required=True, help="the training curves and DPO summaries (<config>/...)")
+    parser.add_argument("--paraphrase", required=True, help="the export summaries (preference pairs)")
+    parser.add_argument("--out", required=True, help="receives ablation.md and ablation.png")
     parser.add_argument("--plots", default=None, help="receives the DVC plot data (default: OUT/plots)")
     parser.add_argument("--compare", action="append", metavar="FIRST:SECOND",
                         help="two evaluation modes to compare within each config (repeatable)")
     args = parser.parse_args()
     ReportParams.load(args.params)
     pairs = [mode_pair(p) for p in args.compare] if args.compare else MODE_PAIRS
-    report_flow(args.out, args.params, args.explore, args.metrics, args.continual, args.eval, args.plots, pairs,
-                args.models, args.paraphrase)
+    report_flow(args.out, args.params, args.explore, args.metrics, args.continual, args.eval, args.models,
+                args.paraphrase, args.plots, pairs)
 
 
 if __name__ == "__main__":

@@ -165,7 +165,8 @@ def test_report_flow_publishes_the_report_as_a_markdown_artifact(prefect_env, tm
     params = tmp_path / "params.yaml"
     params.write_text("explore:\n  configs:\n    full: {}\n    no_stm: {stm: false}\n")
     state = report_flow(paths["out_dir"], str(params), paths["explore_dir"], paths["metrics_dir"],
-                        paths["continual_dir"], paths["eval_dir"], paths["plots_dir"], return_state=True)
+                        paths["continual_dir"], paths["eval_dir"], paths["models_dir"], paths["paraphrase_dir"],
+                        paths["plots_dir"], return_state=True)
     text = state.result()
     artifacts = flow_artifacts(state.state_details.flow_run_id)
     assert [(a.key, a.type) for a in artifacts] == [("ablation-report", "markdown")]
