@@ -1,7 +1,7 @@
 """accelerate launch --multi_gpu --num_processes N -m ste.dpo.train --model DIR --adapter DIR --data pairs.jsonl --out DIR --checkpoints DIR
 
-Preference training (DPO) of the fine-tuned student on pairs from exploration. The dpo stage calls
-`train_dpo` (one process) or starts this module in `dpo.processes` processes (`ste.training.launch`).
+Preference training (DPO) of the fine-tuned student on pairs from exploration. The dpo stage calls `run_dpo`:
+`train_dpo` in this process, or this module in `dpo.processes` processes (`ste.training.launch`).
 
 The student keeps training its SFT LoRA adapter on pairs.jsonl (ste/paraphrase/pairs.py), and the reference
 model is the SFT student, frozen. Two engines (`dpo.engine`):
