@@ -110,11 +110,12 @@ def _history(log_history: list[dict]) -> list[list]:
 
 
 def train_trl(model_dir: Path, sft_adapter_dir: Path, used: list[dict], settings: DPOSection, out_dir: Path,
-              checkpoint_dir: Path, tok) -> dict[str, Any]:
-    """Train with TRL and write out_dir/adapter; the history and what the summary needs.
+              checkpoint_dir: Path, tok, run_id: str, params: dict) -> dict[str, Any]:
+    """Train with TRL and write out_dir/adapter (`params` as its params.json); the history and what the summary
+    needs.
 
-    `used` are the pairs that fit (`ste.dpo.fitting_pairs`). Checkpoints live in one folder per (base,
-    adapter, pairs, settings, code) under `checkpoint_dir`; a finished run deletes its folder, so a re-run
+    `used` are the pairs that fit (`ste.dpo.train.fitting_pairs`). Checkpoints live in one folder per `run_id`
+    (base, adapter, pairs, settings, code) under `checkpoint_dir`; a finished run deletes its folder, so a re-run
     trains again rather than reloading this result.
     """
     from transformers.trainer_utils import get_last_checkpoint
