@@ -169,7 +169,7 @@ def test_a_checkpoint_of_other_data_or_code_is_not_resumed(tiny_model_dir, tmp_p
     finetune(tiny_model_dir, RECORDS, s, tmp_path / "a", tmp_path / "ckpt", max_steps=2)
     other = finetune(tiny_model_dir, RECORDS[:4], s, tmp_path / "c", tmp_path / "ckpt", max_steps=2)
     assert other["resumed_from_step"] == 0  # other data: a fresh start
-    monkeypatch.setattr("ste.core.provenance.code_digest", lambda *a, **k: "other code")
+    monkeypatch.setattr("ste.core.provenance.stage_digest", lambda *a, **k: "other code")
     changed = finetune(tiny_model_dir, RECORDS[:4], s, tmp_path / "c", tmp_path / "ckpt")
     assert changed["resumed_from_step"] == 0  # same data and settings, other code: a fresh start
 
