@@ -215,18 +215,38 @@ def test_line_with_literals_needs_every_value_in_any_order(tiny):
     assert tiny.chat(PROMPTS[1], Decoding(max_tokens=3, constraint=q)).text.split(" ")[0] in QUESTION_OPENERS
 
 
-def test_compiled_constraints_are_kept_for_the_most_recent_regexes_only(tokenizer_dir):
-    """Each call-first trial compiles its own question regex (~60 MB with a real vocabulary): keep a bounded few."""
+def test_a_question_with_three_values_in_any_order_is_enforced_token_by_token(tokenizer_dir):
+    """Each call-first trial has its own question regex (3 values in 6 orders for convert_units): llguidance
+    builds nothing up front, so it is ready at once, and its masks admit exactly the replies that match."""
+    import time
+
     from transformers import AutoTokenizer
 
     from ste.llm.constraints import RegexCompiler, question_regex
 
-    compiler = RegexCompiler(AutoTokenizer.from_pretrained(tokenizer_dir), 49152, keep=2)
-    first = compiler(question_regex(["Lima"]))
-    compiler(question_regex(["Quito"]))
-    assert compiler(question_regex(["Lima"])) is first  # used again: kept, now the most recent
-    compiler(question_regex(["Bogota"]))
-    assert list(compiler._compiled) == [question_regex(["Lima"]), question_regex(["Bogota"])]
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    compiler = RegexCompiler(tokenizer, 49152, {tokenizer.eos_token_id})
+    start = time.perf_counter()
+    compiled = compiler(question_regex(["250", "liter", "gallon"]))
+    assert time.perf_counter() - start < 2  # outlines_core's token index took 15-50 s for this one
+    assert compiler(question_regex(["250", "liter", "gallon"])) is compiled
+
+    def admitted(text: str) -> bool:
+        matcher = compiled.start()
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        for k, token in enumerate(ids):
+            if not matcher.allowed()[token]:
+                return False
+            if not matcher.advance(token):  # complete: only the last token may complete it
+                return k == len(ids) - 1
+        return False
+
+    assert admitted("How many gallons are in 250 liters?")
+    assert admitted("What is 250 liter in gallon?")
+    assert not admitted("How many gallons are in 25 liters?")  # a value missing: "?" is masked
+    assert not admitted("How many gallons, in 250 liters?")  # no commas
+    with pytest.raises(ValueError, match="cannot be compiled"):
+        compiler("(unclosed")
 
 
 @pytest.mark.slow
