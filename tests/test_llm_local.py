@@ -203,8 +203,10 @@ def test_real_model_constrained_action_input_is_valid_json(embedded_dir):
 
 def test_line_with_literals_needs_every_value_in_any_order(tiny):
     rx = line_with_literals(["CDG", "2.5", "CDG"])
-    assert re.fullmatch(rx, "Where is CDG, 2.5 km away?") and re.fullmatch(rx, "2.5 miles from CDG")
+    assert re.fullmatch(rx, "Where is CDG 2.5 km away") and re.fullmatch(rx, "2.5 miles from CDGs")
     assert not re.fullmatch(rx, "Where is CDG?") and not re.fullmatch(rx, "CDG\n2.5")
+    assert not re.fullmatch(rx, "Where is xCDG 2.5") and not re.fullmatch(rx, "CDG 2.50")  # each value a word
+    assert not re.fullmatch(rx, "CDG " + "a" * 40 + " 2.5")  # at most 32 characters of free text in a row
     assert line_with_literals([]) == r"[^\n]+"
     reply = tiny.chat(PROMPTS[0], Decoding(max_tokens=3, constraint=rx))  # compiles over the real vocabulary
     assert "\n" not in reply.text

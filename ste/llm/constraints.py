@@ -11,8 +11,8 @@ grammar over its tokenizer and masks the logits each step. Build regexes with th
 
 llguidance computes each step's mask from the regex as it goes (~0.1-1 ms per token on SmolLM2's 49k-token
 vocabulary, 2 CPU cores) and builds nothing up front, so any regex is ready in milliseconds. (outlines_core,
-used before, built every state's token set first: a question holding 3 values in any order took 15-50 s.)
-- Bound the length of free text with `max_tokens`, not `{m,n}`.
+used before, built every state's token set first: a question holding 3 values in any order took 15-110 s.)
+- Bounded repeats cost nothing up front (`[^\\n]{0,32}`), so free text can be bounded in characters too.
 - JSON whitespace is `[ ]?` (never newlines): the object ends at its closing brace, and the row stops there.
 - A reply cut by `max_tokens` does not match: give react calls >= 120 tokens, since the free-text Thought can
   ramble.
@@ -44,22 +44,40 @@ def json_object_regex(schema: dict) -> str:
     return build_regex_from_schema(json.dumps(schema), whitespace_pattern=r"[ ]?")
 
 
-def line_with_literals(literals: list[str], *, opener: str = "", free: str = r"[^\n]*", end: str = "",
-                       max_orders: int = 6) -> str:
-    """One line of text that contains every literal (e.g. the argument values a question must state).
+FREE = r"[^\n?.!,;:]"  # one character of a question's free text: no newline, no end, no comma or colon
+EDGE = r"[^\n?.!,;:\w]"  # one that cannot be part of a word
 
-    `opener` is a regex the line starts with, `free` what may stand between the literals, `end` what closes
-    the line. Up to `max_orders` orders of the literals are allowed (all orders for three or fewer); with
-    no literals the line is `opener` + `free` + `end` (never empty).
+
+def line_with_literals(literals: list[str], *, opener: str = "", end: str = "", gap: int = 32,
+                       max_orders: int = 6) -> str:
+    """One line that states every literal (e.g. the argument values a question must state), in any order.
+
+    `opener` is a regex the line starts with (ending in a space), `end` what closes it. At most `gap` characters
+    of free text (no newline, none of `?.!,;:`) stand before, between and after the literals, so the line gets to
+    its values soon instead of rambling past the token budget. Each literal stands as a word of its own (a word
+    may take a plural ending: "liter" in "liters"), the way `ste.exploit.text.value_in_text` reads values back.
+    Up to `max_orders` orders of the literals are allowed (all orders for three or fewer); with no literals the
+    line is `opener` + free text + `end` (never empty).
     """
     import itertools
 
+    free = f"{FREE}{{0,{gap}}}"
     literals = [lit for lit in dict.fromkeys(literals) if lit and "\n" not in lit]
     if not literals:
-        return opener + (free if opener or end else r"[^\n]+") + end
+        return opener + free + end if opener or end else r"[^\n]+"
+    lead, between, tail = f"(?:{free}{EDGE})?", f"{EDGE}(?:{free}{EDGE})?", f"(?:{EDGE}{free})?"
     orders = itertools.islice(itertools.permutations(literals), max_orders)
-    bodies = [free + free.join(escape(lit) for lit in order) + free for order in orders]
+    bodies = [lead + between.join(_as_word(lit) for lit in order) + tail for order in orders]
     return opener + "(" + "|".join(bodies) + ")" + end
+
+
+def _as_word(literal: str) -> str:
+    """A literal as a word in text: a number exactly, a word also with a plural ending."""
+    try:
+        float(literal)
+        return escape(literal)
+    except ValueError:
+        return escape(literal) + "(?:e?s)?"
 
 
 # Only openers that start a question outright: with "Is" the 135M model wrote "Is not the answer you ...".
@@ -69,11 +87,11 @@ QUESTION_OPENERS = ("What", "How", "Which", "Where", "When", "Who", "Can", "Coul
 def question_regex(literals: list[str]) -> str:
     """One user question that states every literal: it opens like a question and ends at its first `?`, `.` or `!`.
 
-    No commas or colons between the literals and a fixed end are what keep a small model from rambling:
-    once it writes `?` the reply is complete.
+    No commas or colons, bounded free text and a fixed end are what keep a small model from rambling: once it
+    writes `?` the reply is complete.
     """
     opener = "(" + "|".join(QUESTION_OPENERS) + ") "
-    return line_with_literals(literals, opener=opener, free=r"[^\n?.!,;:]*", end=r"[?.!]")
+    return line_with_literals(literals, opener=opener, end=r"[?.!]")
 
 
 def react_call_regex(api_names: list[str], schemas_by_name: dict[str, dict]) -> str:
