@@ -7,9 +7,9 @@ from pathlib import Path
 
 from tasks.common import stage_task
 from ste.core.io import atomic_write_text
-from ste.report.continual import continual_rows, continual_section
-from ste.report.report import (chart, collect, compare, comparison_pairs, correct_rows, markdown,
-                        without_untrained_dpo)
+from ste.report.continual import continual_section
+from ste.report.report import (chart, collect, compare, comparison_pairs, continual_rows, continual_table,
+                               correct_rows, markdown, without_untrained_dpo)
 
 CORRECT_COLUMNS = ["config", "mode", "label", "correct", "lo", "hi"]
 CONTINUAL_COLUMNS = ["setting", "round", "batch", "label", "correct", "lo", "hi"]
@@ -21,13 +21,15 @@ def write_report(configs: list[str], modes: list[str], mode_pairs: list[tuple[st
                  metrics_dir: str, continual_dir: str, eval_dir: str, out_dir: str, plots_dir: str,
                  models_dir: str, paraphrase_dir: str) -> str:
     """Write ablation.md and ablation.png under out_dir; correct.csv, continual.csv and loss.csv under plots_dir."""
-    data = collect(configs, Path(explore_dir), Path(metrics_dir), Path(paraphrase_dir), Path(models_dir))
+    data = collect(configs, Path(explore_dir), Path(metrics_dir), Path(paraphrase_dir), Path(models_dir),
+                   Path(continual_dir))
     compared = compare(without_untrained_dpo(comparison_pairs(configs, modes, mode_pairs), data), Path(eval_dir))
-    text = "# STE ablation report\n\n" + markdown(data, modes, compared) + continual_section(Path(continual_dir))
+    continual = continual_table(data) or continual_section(Path(continual_dir))  # older files: no counts
+    text = "# STE ablation report\n\n" + markdown(data, modes, compared) + continual
     atomic_write_text(Path(out_dir) / "ablation.md", text)
     chart(data, modes, Path(out_dir) / "ablation.png")
     atomic_write_text(Path(plots_dir) / "correct.csv", _csv(correct_rows(data, modes), CORRECT_COLUMNS))
-    atomic_write_text(Path(plots_dir) / "continual.csv", _csv(continual_rows(Path(continual_dir)), CONTINUAL_COLUMNS))
+    atomic_write_text(Path(plots_dir) / "continual.csv", _csv(continual_rows(data), CONTINUAL_COLUMNS))
     atomic_write_text(Path(plots_dir) / "loss.csv", _csv(loss_rows(configs, Path(models_dir)), LOSS_COLUMNS))
     return text
 

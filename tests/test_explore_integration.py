@@ -62,7 +62,7 @@ def test_embedded_model_explores_two_real_tools(tmp_path, embedded_dir, prefect_
     params = {"llm": {"cache": True, "cache_dir": str(tmp_path / "cache"), "roles": {"explorer": explorer}},
               "explore": {"concurrency": 2, "configs": {"tiny": {}},
                           "defaults": {"apis": apis, "episodes": 1, "trials_per_episode": 2, "max_calls": 2,
-                                       "max_reimagine": 1, "max_new_tokens": 48, "seed": 0}}}
+                                       "max_reimagine": 1, "max_new_tokens": 48, "max_query_tokens": 48, "seed": 0}}}
     out = tmp_path / "out"
     summary = _flow(prefect_env, "tiny", out, write_params(tmp_path / "params.yaml", params))
 
@@ -118,7 +118,8 @@ def test_embedded_exploration_is_the_same_alone_and_beside_another_config_under_
     params = {"llm": {"cache": False, "roles": {"explorer": explorer}},
               "explore": {"concurrency": 2, "configs": {"full": {}, "no_stm": {"stm": False}},
                           "defaults": {"apis": ["get_country_capital"], "episodes": 1, "trials_per_episode": 2,
-                                       "max_calls": 2, "max_new_tokens": 48, "seed": 0, "temperature": 0.7}}}
+                                       "max_calls": 2, "max_new_tokens": 48, "max_query_tokens": 48, "seed": 0,
+                                       "temperature": 0.7}}}
     path = write_params(tmp_path / "params.yaml", params)
     _flow(prefect_env, "full", tmp_path / "alone", path)
     busy = [subprocess.Popen(["python3", "-c", "while True: pass"]) for _ in range(2)]

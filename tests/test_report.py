@@ -1,23 +1,31 @@
 """The ablation report from small fake stage outputs: intervals, paired comparisons in numbers and words,
-split and leakage columns, the DVC plot data, the chart; the report flow publishing it to Prefect."""
+split and leakage columns, the findings, the DVC plot data, the chart; one rounding rule for every figure; the
+report flow publishing it to Prefect."""
 from __future__ import annotations
 
 import csv
+import json
+import re
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from ste.core.io import write_json, write_jsonl
 from ste.evaluate.metrics import summarize
-from ste.report.report import comparison_pairs
+from ste.report.report import comparison_pairs, count_cell, fmt, from_counts, pct, rate_cell
 from tasks.report import write_report
+
+ROOT = Path(__file__).resolve().parents[1]
 
 MODES = ["baseline", "icl", "finetuned"]
 PAIRS = [("finetuned", "icl")]
 # Which of the 10 items each student gets right.
 RIGHT = {("baseline", "baseline"): set(), ("full", "icl"): {0}, ("full", "finetuned"): {0, 1, 2, 3, 4, 5},
          ("no_stm", "icl"): {0}, ("no_stm", "finetuned"): {0, 1, 2, 3, 6}}
-LEAKAGE = {"items": 10, "shared_value": 1, "near_duplicate_query": 0, "any": 1}
+# Shaped like the leakage entry of metrics/<config>.json (test_fixtures_are_shaped_like_the_committed_metrics).
+LEAKAGE = {"items": 10, "shared_value": 1, "near_duplicate_query": 0, "any": 1,
+           "ids": {"shared_value": ["q3"], "near_duplicate_query": []}}
 
 
 def make_outputs(root: Path, *, predictions: bool = True, extras: bool = True) -> dict[str, str]:
@@ -29,8 +37,8 @@ def make_outputs(root: Path, *, predictions: bool = True, extras: bool = True) -
         if predictions:
             write_jsonl(root / "eval" / config / mode / "predictions.jsonl", preds)
         m = summarize(preds)
-        metrics.setdefault(config, {})[mode] = {**m, "split": "test"} if extras else {
-            k: v for k, v in m.items() if not k.endswith("_ci")}
+        metrics.setdefault(config, {})[mode] = {**m, "split": "test"} if extras else {  # older files: rates only
+            k: v for k, v in m.items() if not (k.endswith("_ci") or k.startswith("n_"))}
     if extras:
         metrics["full"]["leakage"] = LEAKAGE
     for config, m in metrics.items():
@@ -64,7 +72,8 @@ def test_every_rate_has_its_interval_and_the_split_n_and_leakage(tmp_path):
     assert "| Config | Student | Split | n | Well-formed | API match | Correct | Executable | Leaked |" in text
     assert "| (no STE) | baseline | test | 10 | 100.0 [72.2, 100.0] | 80.0 [49.0, 94.3] | 0.0 [0.0, 27.8] |" in text
     assert "| full | finetuned | test | 10 | 100.0 [72.2, 100.0] | 80.0 [49.0, 94.3] | 60.0 [31.3, 83.2] |" in text
-    assert "| 1/10 |" in text and "full 1/10 (shared_value 1, near_duplicate_query 0)" in text
+    assert "| 1/10 |" in text and "full 1/10 (shared_value 1: q3, near_duplicate_query 0)." in text
+    assert "ids" not in text  # the ids list the leaked items of each kind; they are no kind of leak themselves
     assert text.count("| – |") >= 3  # the baseline and no_stm rows have no leakage counts
     # The continual table: every Correct % with its interval, from the counts beside the CSV.
     squeezed = " ".join(text.split())  # the continual table pads its columns
@@ -81,7 +90,7 @@ def test_students_are_compared_on_the_same_items_in_numbers_and_words(tmp_path):
         "| no_stm vs full (finetuned) | 10 | 4 | 1 | 2 | -10.0 [-41.3, +24.8] | 1.000 | 1.000 |",
         "| full icl vs baseline | 10 | 0 | 1 | 0 | +10.0 [-18.9, +40.4] | 1.000 | 1.000 |",
         "| full finetuned vs baseline | 10 | 0 | 6 | 0 | +60.0 [+20.1, +83.2] | 0.031 | 0.188 |",
-        "| full: finetuned vs icl | 10 | 1 | 5 | 0 | +50.0 [+8.2, +74.6] | 0.062 | 0.312 |",
+        "| full: finetuned vs icl | 10 | 1 | 5 | 0 | +50.0 [+8.2, +74.6] | 0.063 | 0.313 |",
         "| no_stm: finetuned vs icl | 10 | 1 | 4 | 0 | +40.0 [-0.2, +67.6] | 0.125 | 0.500 |",
     ]
     # p = 0.031 alone would pass 0.05, but not once adjusted for the six comparisons read together.
@@ -185,19 +194,20 @@ def test_learning_from_failures_and_no_run_timings():
                  "dpo": {"steps": 4, "final_margin": 0.8125, "on_policy": {"pairs": 5, "failed": 6, "samples": 40}}},
         "no_stm": {"explore": {"trials": 48, "run_wall_s": 240.0}, "modes": {},
                    "pairs": {"pairs": 0}, "dpo": {"untrained": "no preference pairs", "steps": 0}}}}
-    compared = adjust([{"first": ("full", "sft+dpo"), "second": ("full", "finetuned"), "n": 80, "diff": 5.0,
-                        "diff_ci": [-2.0, 12.0], "p": 0.2}])
+    dpo = (("full", "sft+dpo"), ("full", "finetuned"))
+    compared = adjust([from_counts(*dpo, both=30, only_a=6, only_b=2, neither=42)])
     text = failures_table(data, compared)
-    assert "| full | 12 | 2 | 4 | 1 | 5 (6/40) | 4 | 0.812 | +5.0 [-2.0, +12.0] | 0.200 |" in text
+    assert "| full | 12 | 2 | 4 | 1 | 5 (6/40) | 4 | 0.813 | +5.0 [-2.2, +12.1] | 0.289 |" in text
     assert "| no_stm | 0 | 0 | 0 | 0 | 0 (0/0) | untrained | – | – | – |" in text
     assert "made no significant difference in any config (of 1 configs compared" in text
-    worse = adjust([{**compared[0], "diff": -40.0, "diff_ci": [-52.0, -30.0], "p": 1e-6}])
+    worse = adjust([from_counts(*dpo, both=0, only_a=0, only_b=32, neither=48)])
     assert "DPO on failures helped in no config and hurt significantly in full (of 1" in failures_table(data, worse)
     for row in data["configs"].values():
         row["leakage"] = None
     report = markdown(data, ["baseline", "finetuned", "sft+dpo"])
     assert "## Exploration" in report and "| full | " in report
-    assert not any(w in report for w in ("Throughput", "Wall", "per minute", "240.0", " min"))
+    assert not any(w in report for w in ("Throughput", "Wall", "per minute", "240.0"))
+    assert not re.search(r"\d min\b", report)
 
 
 def test_an_untrained_dpo_student_is_neither_compared_nor_called_a_result():
@@ -211,3 +221,90 @@ def test_an_untrained_dpo_student_is_neither_compared_nor_called_a_result():
         (("no_stm", "finetuned"), ("full", "finetuned")), (("full", "sft+dpo"), ("full", "finetuned"))]
     data["configs"]["full"]["dpo"] = {"untrained": "no preference pairs"}
     assert "this run says nothing about learning from failures" in failures_table(data, [])
+
+
+def test_fixtures_are_shaped_like_the_committed_metrics():
+    """The fixtures above carry every key the real metrics files do (a fixture without `ids` once hid a bug)."""
+    real = json.loads((ROOT / "metrics" / "full.json").read_text())
+    leakage = real.pop("leakage")
+    assert LEAKAGE.keys() == leakage.keys() and LEAKAGE["ids"].keys() == leakage["ids"].keys()
+    fixture = summarize([{"well_formed": True, "api_match": True, "correct": True, "executable": True}])
+    for metrics in real.values():  # wall_s and retriever: older or mode-specific entries the report does not read
+        assert metrics.keys() - {"wall_s", "retriever"} <= fixture.keys() | {"split"}
+
+
+def test_one_rounding_rule_half_away_from_zero_from_the_exact_value():
+    assert pct(Fraction(23, 80)) == "28.8" and pct(0.2875) == "28.7"  # the float 0.2875 is below 23/80: use counts
+    assert pct(-Fraction(23, 80), sign=True) == "-28.8" and pct(Fraction(0), sign=True) == "+0.0"
+    assert fmt(0.0625, 3) == "0.063" and fmt(Fraction(1, 2), 0) == "1" and fmt(-0.01) == "0.0"
+    # The issue's examples: bounds once stored at 4 decimals and rounded again.
+    assert count_cell(32, 80) == "40.0 [30.0, 51.0]" and count_cell(37, 80) == "46.3 [35.7, 57.1]"
+    assert count_cell(28, 80) == "35.0 [25.5, 45.9]" and count_cell(1, 80) == "1.3 [0.2, 6.7]"
+    assert count_cell(0, 0) == "–"
+    # A rate comes from its counts; API match is over the well-formed replies.
+    metrics = {"n": 80, "n_correct": 23, "correct": 0.2875, "correct_ci": [0.1996, 0.3954], "n_well_formed": 79,
+               "n_api_match": 41}
+    assert rate_cell(metrics, "correct") == count_cell(23, 80) and rate_cell(metrics, "api_match") == count_cell(41, 79)
+    assert rate_cell({"correct": 0.6}, "correct") == "60.0" and rate_cell({}, "correct") == "–"
+
+
+def test_one_rate_prints_the_same_in_every_table_and_sentence():
+    from ste.report.report import adjust, markdown
+
+    right = summarize([{"well_formed": True, "api_match": True, "correct": i < 23} for i in range(80)])
+    none = summarize([{"well_formed": False, "api_match": False, "correct": False} for _ in range(80)])
+    data = {"baseline": none, "configs": {"full": {"explore": {}, "modes": {"finetuned": right}, "leakage": None}}}
+    compared = [from_counts(("full", "finetuned"), ("baseline", "baseline"), 0, 23, 0, 57)]
+    text = markdown(data, ["baseline", "finetuned"], compared)
+    assert "| full | finetuned | 80 | 100.0 [95.4, 100.0] | 100.0 [95.4, 100.0] | 28.8 [20.0, 39.5] |" in text
+    assert "| full finetuned vs baseline | 80 | 0 | 23 | 0 | +28.8 [+18.9, +39.5] |" in text
+    assert "28.7" not in text and "is 28.8 points above baseline" in text
+    assert ("`full` finetuned against the zero-shot baseline (Correct %, 95% interval): 28.8 [20.0, 39.5] vs 0.0 "
+            "[0.0, 4.6] on the same 80 items, +28.8 points (95% CI +18.9 to +39.5), McNemar p < 0.001, Holm p < 0.001: "
+            "significant at 0.05.") in text
+    assert adjust(compared)[0]["significant"]
+
+
+def test_findings_are_computed_from_the_data_and_worded_by_it(tmp_path):
+    text = write_report.fn(["full", "no_stm"], MODES, PAIRS, **make_outputs(tmp_path))
+    said = text[text.index("## Findings"):text.index("## Paired comparisons")].splitlines()
+    assert said[2:] == [
+        "- Paired comparisons: 0 of 6 differences are significant at 0.05 after Holm's adjustment.",
+        "- `full` finetuned against the zero-shot baseline (Correct %, 95% interval): 60.0 [31.3, 83.2] vs 0.0 "
+        "[0.0, 27.8] on the same 10 items, +60.0 points (95% CI +20.1 to +83.2), McNemar p = 0.031, Holm p = 0.188: "
+        "not significant at 0.05.",
+        "- In-context learning (`icl`, retrieved demonstrations in the prompt): Correct 10.0% in every config.",
+        "- Each config against `full`, finetuned students (Correct %, 95% interval; difference = the config minus "
+        "`full`, in points):",
+        "  - `no_stm` vs `full`: 50.0 [23.7, 76.3] vs 60.0 [31.3, 83.2] on the same 10 items, -10.0 points (95% CI "
+        "-41.3 to +24.8), McNemar p = 1.000, Holm p = 1.000: not significant at 0.05.",
+        "  - Significant after Holm: none; not significant: `no_stm`. Too small to tell: `no_stm` (under 6 items "
+        "apart, 60.0 points on 10 items: the least McNemar's exact test can call significant at 0.05, even with "
+        "every discordant item one way).",
+        # Round 2 trains batch 2 (batch 1 skipped): batch 2 is its current batch, batch 0 the previous one.
+        "- Continual learning (Correct %, 95% interval, per setting; each round trains one batch of APIs, the current "
+        "one, and is scored on every batch so far; previous = the earlier batches together; settings not compared by "
+        "a paired test):",
+        "  - round 1 (batch 0): current (batch 0): replay 25.0 [4.6, 69.9]; no previous batch.",
+        "  - round 2 (batch 2): current (batch 2): replay 100.0 [51.0, 100.0]; previous (batch 0): replay 50.0 "
+        "[15.0, 85.0]; all batches: replay 75.0 [40.9, 92.9].",
+        ""]
+
+
+def test_findings_wording_follows_the_data():
+    """Significant or not, helped or hurt, trained or not: chosen by the numbers."""
+    from ste.report.report import adjust, findings
+
+    data = {"baseline": {}, "configs": {
+        "full": {"modes": {}, "dpo": {"pairs": 9, "on_policy": {"failed": 4, "samples": 10}}},
+        "no_ltm": {"modes": {}, "dpo": {"untrained": "no preference pairs"}}}}
+    compared = adjust([from_counts(("no_ltm", "finetuned"), ("full", "finetuned"), 0, 0, 30, 50),
+                       from_counts(("full", "sft+dpo"), ("full", "finetuned"), 10, 20, 0, 50)])
+    said = "\n".join(findings(data, compared))
+    assert "Significant after Holm: `no_ltm`; not significant: none." in said and "Too small" not in said
+    assert "`no_ltm` vs `full`: 0.0 [0.0, 4.6] vs 37.5 [27.7, 48.5] on the same 80 items, -37.5 points" in said
+    assert ("  - `full`: 37.5 [27.7, 48.5] vs 12.5 [6.9, 21.5] on the same 80 items, +25.0 points (95% CI +15.1 to "
+            "+34.8), McNemar p < 0.001, Holm p < 0.001: significant at 0.05; 9 preference pairs, from 4 failed of 10 "
+            "replies sampled from the student.") in said
+    assert "`no_ltm`: DPO did not train (no preference pairs)" in said
+    assert "DPO on failures helped significantly in full (of 1 configs compared" in said

@@ -1,34 +1,32 @@
-"""Regexes for structured decoding, and their compiled token-level form (outlines_core).
+"""Regexes for structured decoding, and the token masks that enforce them (llguidance).
 
-`Decoding.constraint` is a regex the whole reply must match; the local backend compiles it once per
-tokenizer with outlines_core (cached) and masks the logits each step. Build regexes with the helpers here:
+`Decoding.constraint` is a regex the whole reply must match; the local backend turns it into an llguidance
+grammar over its tokenizer and masks the logits each step. Build regexes with the helpers here:
 
-    choice_regex(["Yes", "No"])                  -> "(Yes|No)"                      compiles in ~3 ms
-    json_object_regex(schema)                    -> one JSON object, no newlines     ~20 ms
-    react_call_regex(names, schemas_by_name)     -> Thought/Action/Action Input     ~0.2 s for 2 tools
+    choice_regex(["Yes", "No"])                  -> "(Yes|No)"
+    json_object_regex(schema)                    -> one JSON object, no newlines (outlines_core writes it)
+    react_call_regex(names, schemas_by_name)     -> Thought/Action/Action Input
     line_with_literals(["CDG", "2"])             -> one line holding both, any order
     question_regex(["CDG"])                      -> "What ... CDG ...?" (a request that states the values)
 
-Fast and slow forms (measured on SmolLM2's 49k-token vocabulary, 2 CPU cores):
-- Unbounded repeats are cheap: `Thought: [^\\n]+` adds ~0.2 s. Bound the length with `max_tokens`.
-- Bounded repeats of broad classes explode the automaton: `[^\\n]{1,20}` 0.8 s, `[ -~]{1,50}` 49 s,
-  `[^\\n]{1,60}` 258 s, `[^\\n]{1,150}` fails after minutes. Never use `{m,n}` on free text.
+llguidance computes each step's mask from the regex as it goes (~0.1-1 ms per token on SmolLM2's 49k-token
+vocabulary, 2 CPU cores) and builds nothing up front, so any regex is ready in milliseconds. (outlines_core,
+used before, built every state's token set first: a question holding 3 values in any order took 15-110 s.)
+- Bounded repeats cost nothing up front (`[^\\n]{0,32}`), so free text can be bounded in characters too.
 - JSON whitespace is `[ ]?` (never newlines): the object ends at its closing brace, and the row stops there.
-- Masks are cached per automaton state, so a constrained token costs about the same as a free one
-  (measured -5%..+7%, within noise). A reply cut by `max_tokens` does not match: give react calls >= 120
-  tokens, since the free-text Thought can ramble.
+- A reply cut by `max_tokens` does not match: give react calls >= 120 tokens, since the free-text Thought can
+  ramble.
 """
 from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 
 _REGEX_META = set("\\.+*?()|[]{}^$#&-~")
 
 
 def escape(text: str) -> str:
-    """Escape `text` as a literal for outlines_core's (Rust) regex syntax."""
+    """Escape `text` as a literal for the (Rust) regex syntax of llguidance and outlines_core."""
     return "".join("\\" + c if c in _REGEX_META else c for c in text).replace("\n", "\\n")
 
 
@@ -46,22 +44,40 @@ def json_object_regex(schema: dict) -> str:
     return build_regex_from_schema(json.dumps(schema), whitespace_pattern=r"[ ]?")
 
 
-def line_with_literals(literals: list[str], *, opener: str = "", free: str = r"[^\n]*", end: str = "",
-                       max_orders: int = 6) -> str:
-    """One line of text that contains every literal (e.g. the argument values a question must state).
+FREE = r"[^\n?.!,;:]"  # one character of a question's free text: no newline, no end, no comma or colon
+EDGE = r"[^\n?.!,;:\w]"  # one that cannot be part of a word
 
-    `opener` is a regex the line starts with, `free` what may stand between the literals, `end` what closes
-    the line. Up to `max_orders` orders of the literals are allowed (all orders for three or fewer); with
-    no literals the line is `opener` + `free` + `end` (never empty).
+
+def line_with_literals(literals: list[str], *, opener: str = "", end: str = "", gap: int = 32,
+                       max_orders: int = 6) -> str:
+    """One line that states every literal (e.g. the argument values a question must state), in any order.
+
+    `opener` is a regex the line starts with (ending in a space), `end` what closes it. At most `gap` characters
+    of free text (no newline, none of `?.!,;:`) stand before, between and after the literals, so the line gets to
+    its values soon instead of rambling past the token budget. Each literal stands as a word of its own (a word
+    may take a plural ending: "liter" in "liters"), the way `ste.exploit.text.value_in_text` reads values back.
+    Up to `max_orders` orders of the literals are allowed (all orders for three or fewer); with no literals the
+    line is `opener` + free text + `end` (never empty).
     """
     import itertools
 
+    free = f"{FREE}{{0,{gap}}}"
     literals = [lit for lit in dict.fromkeys(literals) if lit and "\n" not in lit]
     if not literals:
-        return opener + (free if opener or end else r"[^\n]+") + end
+        return opener + free + end if opener or end else r"[^\n]+"
+    lead, between, tail = f"(?:{free}{EDGE})?", f"{EDGE}(?:{free}{EDGE})?", f"(?:{EDGE}{free})?"
     orders = itertools.islice(itertools.permutations(literals), max_orders)
-    bodies = [free + free.join(escape(lit) for lit in order) + free for order in orders]
+    bodies = [lead + between.join(_as_word(lit) for lit in order) + tail for order in orders]
     return opener + "(" + "|".join(bodies) + ")" + end
+
+
+def _as_word(literal: str) -> str:
+    """A literal as a word in text: a number exactly, a word also with a plural ending."""
+    try:
+        float(literal)
+        return escape(literal)
+    except ValueError:
+        return escape(literal) + "(?:e?s)?"
 
 
 # Only openers that start a question outright: with "Is" the 135M model wrote "Is not the answer you ...".
@@ -71,11 +87,11 @@ QUESTION_OPENERS = ("What", "How", "Which", "Where", "When", "Who", "Can", "Coul
 def question_regex(literals: list[str]) -> str:
     """One user question that states every literal: it opens like a question and ends at its first `?`, `.` or `!`.
 
-    No commas or colons between the literals and a fixed end are what keep a small model from rambling:
-    once it writes `?` the reply is complete.
+    No commas or colons, bounded free text and a fixed end are what keep a small model from rambling: once it
+    writes `?` the reply is complete.
     """
     opener = "(" + "|".join(QUESTION_OPENERS) + ") "
-    return line_with_literals(literals, opener=opener, free=r"[^\n?.!,;:]*", end=r"[?.!]")
+    return line_with_literals(literals, opener=opener, end=r"[?.!]")
 
 
 def react_call_regex(api_names: list[str], schemas_by_name: dict[str, dict]) -> str:
@@ -94,85 +110,64 @@ def react_call_regex(api_names: list[str], schemas_by_name: dict[str, dict]) -> 
 
 
 class CompiledRegex:
-    """A regex compiled over one tokenizer's vocabulary: allowed-token masks per automaton state."""
+    """A constraint regex checked against one tokenizer (llguidance); `start()` gives each reply its own matcher."""
 
-    def __init__(self, regex: str, vocabulary, eos_token_id: int, vocab_size: int):
-        import outlines_core
+    def __init__(self, grammar: str, tokenizer, vocab_size: int):
+        self.grammar, self.tokenizer, self.vocab_size = grammar, tokenizer, vocab_size
 
-        self.index = outlines_core.Index(regex, vocabulary)
-        self.eos = eos_token_id
-        self.vocab_size = vocab_size
-        self._masks: dict[int, object] = {}
-        self._lock = threading.Lock()
+    def start(self) -> "Matcher":
+        return Matcher(self)
 
-    def initial_state(self) -> int:
-        return self.index.get_initial_state()
 
-    def next_state(self, state: int, token: int) -> int | None:
-        """The state after `token`; None when the token is not allowed (or ends the reply)."""
-        if token == self.eos:
-            return None
-        return self.index.get_next_state(state, token)
+class Matcher:
+    """Where one reply stands in its constraint: which tokens may come next, and whether it is complete.
 
-    def mask(self, state: int):
-        """A bool array over the vocabulary: True where a token may come next (cached per state)."""
+    llguidance computes each step's mask lazily from the regex (well under a millisecond here), so a regex with
+    many states costs no more than a small one: no token-level automaton is built up front.
+    """
+
+    def __init__(self, compiled: CompiledRegex):
+        import llguidance
+        import llguidance.numpy
+
+        self._matcher = llguidance.LLMatcher(compiled.tokenizer, compiled.grammar, log_level=1)
+        self._bits = llguidance.numpy.allocate_token_bitmask(1, compiled.vocab_size)
+        self._fill = llguidance.numpy.fill_next_token_bitmask
+        self.vocab_size = compiled.vocab_size
+
+    def allowed(self):
+        """A bool array over the vocabulary: True where a token may come next."""
         import numpy as np
 
-        with self._lock:
-            if state not in self._masks:
-                m = np.zeros(self.vocab_size, dtype=bool)
-                allowed = [t for t in self.index.get_allowed_tokens(state) if t < self.vocab_size]
-                m[allowed] = True
-                self._masks[state] = m
-            return self._masks[state]
+        self._fill(self._matcher, self._bits, 0)
+        return np.unpackbits(self._bits[0].view(np.uint8), bitorder="little")[:self.vocab_size].astype(bool)
 
-    def is_done(self, state: int) -> bool:
-        """True when the regex is complete and only end-of-reply may follow (e.g. after a closing brace)."""
-        return self.index.is_final_state(state) and self.index.get_allowed_tokens(state) == [self.eos]
+    def advance(self, token: int) -> bool:
+        """Take `token`; False when it ends the reply or is not allowed."""
+        return bool(self._matcher.consume_token(token)) and not self._matcher.is_stopped()
 
 
 class RegexCompiler:
-    """Compiles constraint regexes over one tokenizer's vocabulary (thread-safe), keeping the `keep` most recently
-    used: a compiled question regex holds ~60 MB, and each call-first trial has its own (its call's values)."""
+    """Turns constraint regexes into llguidance grammars over one tokenizer's vocabulary (thread-safe, cached)."""
 
-    def __init__(self, tokenizer, vocab_size: int, keep: int = 16):
-        self.eos = tokenizer.eos_token_id
+    def __init__(self, tokenizer, vocab_size: int, eos_token_ids: frozenset[int] | set[int]):
+        import llguidance.hf
+
         self.vocab_size = vocab_size
-        self.keep = keep
-        self._vocabulary = outlines_vocabulary(tokenizer)
-        self._compiled: OrderedDict[str, CompiledRegex] = OrderedDict()
+        self._tokenizer = llguidance.hf.from_tokenizer(tokenizer, n_vocab=vocab_size,
+                                                       eos_token=sorted(eos_token_ids))
+        self._compiled: dict[str, CompiledRegex] = {}
         self._lock = threading.Lock()
 
     def __call__(self, regex: str) -> CompiledRegex:
         """The compiled `regex`; raises ValueError when it cannot be compiled."""
+        import llguidance
+
         with self._lock:
-            if regex in self._compiled:
-                self._compiled.move_to_end(regex)
-                return self._compiled[regex]
-            try:
-                compiled = CompiledRegex(regex, self._vocabulary, self.eos, self.vocab_size)
-            except (ValueError, RuntimeError) as e:  # outlines_core's regex and DFA errors
-                raise ValueError(f"constraint regex cannot be compiled ({e}): {regex[:200]!r}") from e
-            self._compiled[regex] = compiled
-            while len(self._compiled) > self.keep:  # a row still decoding keeps its own reference
-                self._compiled.popitem(last=False)
-            return compiled
-
-
-def outlines_vocabulary(tokenizer):
-    """outlines_core's Vocabulary for a Hugging Face tokenizer.
-
-    Tokens that decode to a partial UTF-8 character ("\\ufffd") are left out, so the decoded reply
-    always matches the regex (non-ASCII text can still use whole-character tokens).
-    """
-    import outlines_core
-
-    by_text: dict[str, list[int]] = {}
-    special = set(tokenizer.all_special_ids)
-    for token, token_id in tokenizer.get_vocab().items():
-        if token_id in special:
-            continue
-        text = tokenizer.convert_tokens_to_string([token])
-        if text and "\ufffd" not in text:
-            by_text.setdefault(text, []).append(token_id)
-    return outlines_core.Vocabulary(tokenizer.eos_token_id, by_text)
+            if regex not in self._compiled:
+                grammar = llguidance.LLMatcher.grammar_from_regex(regex)
+                error = llguidance.LLMatcher.validate_grammar(grammar, self._tokenizer)
+                if error:
+                    raise ValueError(f"constraint regex cannot be compiled ({error}): {regex[:200]!r}")
+                self._compiled[regex] = CompiledRegex(grammar, self._tokenizer, self.vocab_size)
+            return self._compiled[regex]

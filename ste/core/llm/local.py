@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import hashlib
+import importlib.metadata
 import json
 import threading
 from pathlib import Path
@@ -72,7 +73,8 @@ class LocalChatModel(ChatModel):
 
     def cache_identity(self) -> dict:
         return {"backend": type(self).__name__, "model": self.name, "config_sha256": self._config_sha,
-                "constraints": self.use_constraints, "precision": self.precision, "engine": self._versions}
+                "constraints": self.use_constraints, "precision": self.precision,
+                "engine": {**self._versions, "llguidance": importlib.metadata.version("llguidance")}}
 
     async def achat(self, messages: list[Message], decoding: Decoding = Decoding()) -> Completion:
         loop = asyncio.get_running_loop()
@@ -86,7 +88,7 @@ class LocalChatModel(ChatModel):
             if self._compiler is None:
                 from ste.core.llm.constraints import RegexCompiler
 
-                self._compiler = RegexCompiler(self.tokenizer, self._vocab)
+                self._compiler = RegexCompiler(self.tokenizer, self._vocab, self._eos)
         return self._compiler(regex)
 
     # --- decoding ----------------------------------------------------------------------------------------
@@ -123,21 +125,18 @@ class LocalChatModel(ChatModel):
     def _decode(self, generator, decoding: Decoding, constraint) -> tuple[list[int], str]:
         """Choose tokens until end of turn, a stop string, the token budget, or a complete constraint."""
         rng = np.random.default_rng(decoding.seed) if decoding.temperature > 0 else None
-        state = constraint.initial_state() if constraint is not None else None
+        matcher = constraint.start() if constraint is not None else None
         tokens: list[int] = []
         text = ""
         while True:
             logits = generator.get_logits().reshape(-1)[-self._vocab:]
-            if constraint is not None:
-                logits = np.where(constraint.mask(state), logits, -np.inf)
+            if matcher is not None:
+                logits = np.where(matcher.allowed(), logits, -np.inf)
             token = choose(logits, decoding.temperature, rng)
             tokens.append(token)
             if token in self._eos:
                 break
-            done = False
-            if constraint is not None:
-                state = constraint.next_state(state, token)
-                done = state is None or constraint.is_done(state)
+            done = matcher is not None and not matcher.advance(token)
             text = self.tokenizer.decode(tokens, skip_special_tokens=True)
             cut = min((text.find(s) for s in decoding.stop if s in text), default=-1)
             if cut >= 0:
