@@ -2,8 +2,9 @@
 
 Where an exploration's time goes on the local engine: one episode of `--trials` trials of one API with the
 `params.yaml` settings of `--config`, on the embedded model, printing one line per request (prompt tokens, how
-many came from kept KV states, how many were computed, new tokens, seconds, the step's last message) and the
-totals. No call cache and nothing written outside a temporary folder.
+many came from kept KV states, how many were computed, new tokens, seconds, the step's last message), the
+totals, and each trial's question, outcome and rejected question attempts. No call cache and nothing written
+outside a temporary folder.
 """
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ import argparse
 import tempfile
 import time
 
+from pathlib import Path
+
 import yaml
 
 from flows.common import use_process_env
 from ste.config.params import parse_params
 from ste.core.llm.embedded import embedded_model_dir
 from ste.core.llm.local import LocalChatModel
+from ste.core.io import read_jsonl
+from ste.core.schemas import Trial
 from ste.explore.runner import run_explore
 from tasks.explore import registry
 
@@ -54,7 +59,11 @@ def main() -> None:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         run_explore(tools, model, settings, out, concurrency=1, local_explorer=True, progress=False)
-    wall = time.perf_counter() - start
+        wall = time.perf_counter() - start
+        trials = read_jsonl(Path(out) / "trials.jsonl", Trial)
+    for t in trials:
+        reasons = [r["reason"] for r in t.imagination.get("rejected", [])]
+        print(f"trial {t.index}: query {t.query!r}, solved {t.solved}, rejected attempts {reasons}")
     print(f"{args.trials} trials, {totals['requests']} requests in {wall:.1f} s: {totals['computed']} prompt tokens "
           f"computed, {totals['new']} new tokens ({totals['new'] / wall:.1f} new tokens/s overall)")
 
