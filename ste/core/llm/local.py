@@ -60,7 +60,7 @@ class LocalChatModel(ChatModel):
         self.precision = precision
         self.use_constraints = use_constraints
         self._config_sha = hashlib.sha256(config.read_bytes()).hexdigest()[:16]
-        self._versions = engine_versions()
+        self._versions = {**engine_versions(), "llguidance": importlib.metadata.version("llguidance")}
         self.tokenizer, self._eos = _load_tokenizer(self.model_dir)
         self.onnx_dir = onnx_model_dir(self.model_dir, precision, models_dir)
         self._model, self._context = _load_engine(self.onnx_dir)
@@ -73,8 +73,7 @@ class LocalChatModel(ChatModel):
 
     def cache_identity(self) -> dict:
         return {"backend": type(self).__name__, "model": self.name, "config_sha256": self._config_sha,
-                "constraints": self.use_constraints, "precision": self.precision,
-                "engine": {**self._versions, "llguidance": importlib.metadata.version("llguidance")}}
+                "constraints": self.use_constraints, "precision": self.precision, "engine": self._versions}
 
     async def achat(self, messages: list[Message], decoding: Decoding = Decoding()) -> Completion:
         loop = asyncio.get_running_loop()
