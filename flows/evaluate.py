@@ -3,7 +3,7 @@
     --out data/eval/full --metrics metrics/full.json --testset data/testset
 
 The evaluate stage as a Prefect flow: one task per mode, metrics gathered into one DVC metrics file, with
-the config's leakage count: how many evaluated items share a value or a near-identical query with the
+the config's leakage count: how many evaluated items share a value, a near-identical query or a query template with the
 examples the student trained on or retrieved (its demonstrations, which are its training examples).
 The sft+dpo student is the DPO adapter; where DPO had nothing to train on, it is the SFT adapter.
 """

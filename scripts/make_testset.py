@@ -6,7 +6,8 @@ and value rows below. Deterministic: the same files every run.
 
 Held out by construction: no value below is a schema example, a query seed's value, a worked example's
 value or a phrase of any text the explorer or the student is shown (tool signatures, prompts, general
-data); `tests/test_testset.py` checks it with `ste.evaluate.leakage.static_leaks`. Enum values (currency codes,
+data), and no phrasing is a query seed's or worked example's question with other values (the same
+`question_template`); `tests/test_testset.py` checks it with `ste.evaluate.leakage.static_leaks`. Enum values (currency codes,
 languages, units of distance, quantities, phone styles) are a closed vocabulary and cannot be held out.
 
 Item i of an API fills the first fitting phrasing from i mod len(phrasings) on with value row i. Keys
@@ -59,14 +60,14 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
         V(from_airport="YVR", to_airport="MEX", unit="nmi")]),
     # ------------------------------------------------------------------ calendar
     "day_of_week": ([
-        "What day of the week was {date}?",
+        "Which weekday fell on {date}?",
         "Which weekday does {date} fall on?",
         "Is {date} a weekend day?",
     ], [V(date=d) for d in ["1989-11-09", "2000-02-29", "1994-06-17", "2033-08-14", "1963-11-22", "2029-09-09",
                             "1999-12-31", "2038-01-19", "1815-06-18", "2026-09-18", "2045-01-01", "1958-03-03",
                             "2010-07-11", "2031-02-14", "1912-04-15"]]),
     "days_between": ([
-        "How many days are there between {start_date} and {end_date}?",
+        "Count the days from {start_date} to {end_date}.",
         "Count the working days from {start_date} to {end_date}.",
         "How long is it from {start_date} until {end_date}, in weeks and days?",
     ], [V(start_date=a, end_date=b) for a, b in [
@@ -76,9 +77,9 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
         ("2008-08-08", "2028-07-14"), ("2026-07-13", "2026-08-21"), ("2035-04-10", "2035-12-10"),
         ("2023-01-16", "2023-03-17"), ("2026-11-02", "2026-12-04"), ("1969-01-01", "2000-01-01")]]),
     "add_days": ([
-        "What date is {days} days after {date}?",
+        "If I start on {date}, what is the date {days} days later?",
         "If I start on {date}, which date will it be in {days} days?",
-        "Which date was {_days} days before {date}?",
+        "Go back {_days} days from {date}: what date is it?",
         "A {days}-day trial begins on {date}; on which date does it end?",
         "I was born {_days} days before {date}; what is my birth date?",
     ], [V(date="2026-04-17", days=45), V(date="2028-01-29", days=180), V(date="2026-08-09", days=-26, _days=26),
@@ -87,8 +88,8 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
         V(date="2026-09-07", days=135), V(date="2026-03-16", days=-75, _days=75), V(date="2027-11-25", days=36),
         V(date="2026-10-19", days=500), V(date="2032-07-01", days=-11, _days=11), V(date="2026-05-26", days=23)]),
     "week_number": ([
-        "Which calendar week is {date} in?",
-        "What ISO week number does {date} have?",
+        "Tell me the week of the year for {date}.",
+        "Give me the ISO calendar week of {date}.",
         "In which week of the year does {date} fall, and what are that week's Monday and Sunday?",
     ], [V(date=d) for d in ["2026-04-23", "2028-01-02", "2026-08-31", "2029-12-30", "2026-11-11", "2030-03-06",
                             "2026-06-08", "2021-01-03", "2027-09-29", "2026-02-19", "2032-12-27", "2026-07-22",
@@ -102,8 +103,8 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
                             "2026-11-29", "2027-06-21", "2026-01-30"]]),
     # ------------------------------------------------------------------ geography
     "find_city": ([
-        "How many people live in {city}?",
-        "What are the coordinates of {city}?",
+        "What is the population of {city}?",
+        "Give me the latitude and longitude of {city}.",
         "Look up the city of {city}: population and time zone.",
         "Which time zone is {city}, {country} in?",
         "Tell me about the city of {city} in {country}.",
@@ -150,14 +151,14 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
     ], [V(name=n) for n in ["salmon", "navy", "orchid", "chartreuse", "teal", "plum", "goldenrod", "crimson",
                             "turquoise", "lavender", "khaki", "coral", "indigo", "sienna", "thistle"]]),
     "hex_to_color_name": ([
-        "What is the name of the color {hex_color}?",
-        "Which named color is closest to {hex_color}?",
+        "I have the hex {hex_color}; what is that color called?",
+        "Find the nearest named colour to {hex_color}.",
         "Does {hex_color} have a CSS color name?",
     ], [V(hex_color=h) for h in ["#fa8072", "#4b0082", "#a1b2c3", "#008080", "#ff00ff", "#2e8b57", "#dc143c",
                                  "#40e0d0", "#e6e6fa", "#f0e68c", "#808000", "#b0c4de", "#3cb371", "#ffa500",
                                  "#7fffd4"]]),
     "rgb_to_hex": ([
-        "What is rgb({red}, {green}, {blue}) in hex?",
+        "Convert rgb({red}, {green}, {blue}) to a hex code.",
         "Convert red {red}, green {green}, blue {blue} to a hex code.",
         "Which CSS color is closest to RGB {red}, {green}, {blue}?",
     ], [V(red=r, green=g, blue=b) for r, g, b in [
@@ -180,21 +181,21 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
                                "Mongolia", "Peru", "Serbia", "Kazakhstan", "Bulgaria", "Ethiopia", "Fiji",
                                "Denmark"]]),
     "get_country_languages": ([
-        "What languages are spoken in {country}?",
+        "Which languages do people speak in {country}?",
         "Which official languages does {country} have?",
         "What language do people speak in {country}?",
     ], [V(country=c) for c in ["Finland", "Luxembourg", "Paraguay", "Sri Lanka", "Malta", "Rwanda", "Israel",
                                "Afghanistan", "Cyprus", "Bhutan", "Latvia", "Madagascar", "Ukraine",
                                "Kyrgyzstan", "Namibia"]]),
     "get_country_capital": ([
-        "What is the capital of {country}?",
+        "Name the capital city of {country}.",
         "Which city is the capital of {country}?",
         "Name the capital city of {country} and give its coordinates.",
     ], [V(country=c) for c in ["Nigeria", "Pakistan", "Kazakhstan", "Myanmar", "Tanzania", "Bolivia", "Slovenia",
                                "Ecuador", "Lithuania", "Mozambique", "Honduras", "Oman", "Uzbekistan", "Malawi",
                                "Albania"]]),
     "get_neighboring_countries": ([
-        "Which countries border {country}?",
+        "What countries share a border with {country}?",
         "What are the neighbouring countries of {country}?",
         "How many countries share a land border with {country}, and which are they?",
     ], [V(country=c) for c in ["Hungary", "Bolivia", "Laos", "Niger", "Serbia", "Zambia", "Belarus", "Paraguay",
@@ -339,7 +340,7 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
         V(country="Nigeria"), V(country="Uruguay", after_date="2026-07-19"), V(country="Czechia")]),
     # ------------------------------------------------------------------ identifiers
     "validate_iban": ([
-        "Is the IBAN {iban_number} correct?",
+        "Please validate this IBAN: {iban_number}",
         "Please check the bank account number {iban_number}.",
         "Which country is the IBAN {iban_number} from?",
     ], [V(iban_number=n) for n in [
@@ -356,8 +357,8 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
                                   "CZ25123891", "LU10000356", "SK2020273893", "HU12892312", "PT501964842",
                                   "SI15012557", "LT119511515", "EE100931558", "BG175074752", "HR33392005961"]]),
     "validate_isbn": ([
-        "Is {isbn_number} a valid ISBN?",
-        "What is the ISBN-13 of the book with ISBN {isbn_number}?",
+        "Does {isbn_number} pass the ISBN checksum?",
+        "Convert ISBN {isbn_number} to its 13-digit form.",
         "Check this ISBN for me: {isbn_number}.",
     ], [V(isbn_number=n) for n in [
         "978-0-7432-7356-5", "0-7432-7356-7", "978-0-06-112008-4", "978-1-4028-9462-7", "0-262-51087-1",
@@ -372,7 +373,7 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
                                "00614141999996", "4902102072618", "5000112637922", "725272730707",
                                "8712345678906"]]),
     "validate_card_number": ([
-        "Is {card_number} a valid card number?",
+        "Does the card number {card_number} pass the Luhn check?",
         "Which card network does the number {card_number} belong to?",
         "Does the credit card number {card_number} pass the checksum?",
     ], [V(card_number=n) for n in [
@@ -405,7 +406,7 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
         "Convert {number} to Roman numerals.",
     ], [V(number=n) for n in [1492, 76, 2049, 3888, 11, 444, 1666, 94, 2038, 39, 1215, 583, 3210, 47, 1776]]),
     "from_roman_numeral": ([
-        "What number is {numeral}?",
+        "Convert the Roman numeral {numeral} to an integer.",
         "The film credits say {numeral}; which year is that?",
         "Convert the Roman numeral {numeral}.",
     ], [V(numeral=r) for r in ["MCMLXXXIV", "DCCCXC", "MMXIX", "CDXLIV", "MMMDCCC", "LXXVII", "MDCLXVI",
@@ -521,7 +522,7 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
     + [V(date=d) for d in ["2026-09-11", "2028-12-02", "2026-07-29", "2026-12-08", "2030-05-17"]]),
     # ------------------------------------------------------------------ time
     "get_local_time": ([
-        "What time is it in {location} right now?",
+        "Tell me the current time in {location}.",
         "Tell me the current local time in {location}.",
         "What's the local time and UTC offset in {location}?",
         "What will the local time be in {location} at {utc_datetime} UTC?",
@@ -531,8 +532,8 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
         V(location="Casablanca"), V(location="Tehran"), V(location="America/Sao_Paulo", utc_datetime="2026-12-31T23:00"),
         V(location="Manila"), V(location="Pacific/Fiji"), V(location="Vancouver")]),
     "get_time_difference": ([
-        "How many hours ahead of {from_location} is {to_location}?",
-        "What's the time difference between {from_location} and {to_location}?",
+        "If it is noon in {from_location}, what time is it in {to_location}?",
+        "How far apart in hours are {from_location} and {to_location}?",
         "What is the time difference from {from_location} to {to_location} on {date}?",
     ], [V(from_location=a, to_location=b) for a, b in [
         ("Porto", "Kathmandu"), ("Vancouver", "Barcelona"), ("Phoenix", "Seoul")]]
@@ -595,15 +596,15 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
                                 "power", "data", "pressure", "mass", "temperature", "energy", "speed"]]),
     # ------------------------------------------------------------------ us_places
     "lookup_zip_code": ([
-        "Which city is ZIP code {zip_code} in?",
-        "What time zone is the ZIP code {zip_code} in?",
+        "ZIP {zip_code} belongs to which town?",
+        "Tell me the time zone for postal code {zip_code}.",
         "Which county has the ZIP {zip_code}?",
     ], [V(zip_code=z) for z in ["02139", "98101", "33139", "30303", "94103", "77002", "19103", "48104", "55401",
                                 "97201", "84101", "70112", "96813", "99501", "37203"]]),
     "zip_codes_for_city": ([
-        "What are the ZIP codes of {city}, {state}?",
+        "List every ZIP code in {city}, {state}.",
         "List the ZIP codes for {city} in {state}.",
-        "How many ZIP codes does {city}, {state} have?",
+        "Count the ZIP codes of {city}, {state}.",
     ], [V(city=c, state=s) for c, s in [
         ("Burlington", "VT"), ("Santa Fe", "New Mexico"), ("Madison", "WI"), ("Savannah", "Georgia"),
         ("Tulsa", "Oklahoma"), ("Asheville", "NC"), ("Missoula", "Montana"), ("Duluth", "MN"), ("Provo", "Utah"),
@@ -611,7 +612,7 @@ SPECS: dict[str, tuple[list[str], list[dict]]] = {
         ("Fargo", "ND"), ("Reno", "Nevada")]]),
     "us_state_info": ([
         "Which city is the state capital of {state}?",
-        "In which year did {state} become a state?",
+        "When was {state} admitted to the Union?",
         "Which time zones does {state} use?",
     ], [V(state=s) for s in ["Ohio", "Oregon", "Florida", "Nevada", "Maine", "Arizona", "Alaska", "Kansas", "Iowa",
                              "KY", "NM", "Puerto Rico", "Wyoming", "Delaware", "Montana"]]),

@@ -63,7 +63,8 @@ def results_block(root: Path = ROOT) -> str:
     sizes = {m["n"] for m in [baseline, *(m for r in rows.values() for m in r.values())] if "n" in m}
     lines = [setup(params, sizes), "",
              "Correct calls on the held-out test split (%, 95% Wilson interval; n test items per student; Leaked:",
-             "test items sharing a value or a near-identical query with the config's training examples).", ""]
+             "test items whose value or question the config's training examples show: a shared argument, the value in an "
+             "example's query, observation or final answer, a near-identical query or the same query template).", ""]
     if baseline:
         lines += [f"Zero-shot baseline (no STE): {rate_cell(baseline, 'correct')} of {baseline.get('n')} items.", ""]
     lines += ["| Config | " + " | ".join(label for _, label in STUDENTS) + " | n | Leaked |",

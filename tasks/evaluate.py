@@ -44,7 +44,7 @@ def evaluate_mode(params: EvaluateParams, mode: str, out_dir: str, testset: str,
 
 @stage_task(retries=0)
 def leakage(params: EvaluateParams, config: str, examples_path: str, testset: str) -> dict:
-    """How many of the config's evaluated items share a value or a near-identical query with its training data."""
+    """How many of the config's evaluated items its training data shows, by kind (`training_overlap`)."""
     registry = build_registry(params.tools)
     _, items = eval_items(params.evaluate, registry, load_testset(testset), params.explore.resolve(config).apis)
     return training_overlap(items, read_jsonl(examples_path, Example), registry)

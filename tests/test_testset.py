@@ -12,7 +12,7 @@ from ste.core.schemas import Example, TestItem
 from ste.core.testset import load_testset
 from ste.core.text import argument_coverage
 from ste.core.tools import build_registry
-from ste.evaluate.leakage import static_leaks, training_overlap, visible_material
+from ste.evaluate.leakage import question_template, static_leaks, training_overlap, visible_material
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTSET = ROOT / "data" / "testset"
@@ -70,24 +70,52 @@ def test_enum_values_flags_and_fresh_values_are_not_leaks(registry, visible):
                         registry, visible) == []
 
 
-def test_training_overlap_counts_shared_values_and_copied_queries(registry):
+def test_training_overlap_counts_shared_values_copied_queries_and_values_in_training_text(registry):
     items = [
         TestItem(id="a-1", api="find_city", query="How many people live in Porto?", arguments={"city": "Porto"}),
         TestItem(id="a-2", api="percent_of", query="What is 18.5% of 73?", arguments={"percent": 18.5, "value": 73}),
         TestItem(id="a-3", api="list_units", query="List the common units of mass.", arguments={"quantity": "mass"}),
         TestItem(id="a-4", api="find_city", query="Where is Seville?", arguments={"city": "Seville"}),
+        TestItem(id="a-5", api="find_city", query="Where is Leipzig?", arguments={"city": "Leipzig"}),
+        TestItem(id="a-6", api="get_country_capital", query="What is the capital of Peru?",
+                 arguments={"country": "Peru"}),
     ]
     examples = [
         Example(id="e-1", api="get_sun_times", query="Sunrise in porto?", arguments={"city": "porto"}),
         Example(id="e-2", api="percent_change", query="From 73.0 to 80?", arguments={"old_value": 73.0, "new_value": 80}),
         Example(id="e-3", api="list_units", query="List the common units of mass, please.", arguments={"quantity": "mass"}),
+        Example(id="e-4", api="find_city", query="Which cities are in Saxony?", arguments={"region": "Saxony"},
+                observation='[{"name": "Leipzig"}, {"name": "Dresden"}]'),
+        Example(id="e-5", api="get_country_capital", query="What is the capital of Chile?",
+                arguments={"country": "Chile"}, final_answer="Santiago is the capital of Chile."),
     ]
     overlap = training_overlap(items, examples, registry)
-    assert overlap == {"items": 4, "shared_value": 2, "near_duplicate_query": 1, "any": 3,
-                       "ids": {"shared_value": ["a-1", "a-2"], "near_duplicate_query": ["a-3"]}}
+    assert overlap["ids"] == {"shared_value": ["a-1", "a-2"], "value_in_text": ["a-1", "a-5"],
+                              "near_duplicate_query": ["a-3"], "same_template_query": ["a-6"]}
+    assert {k: v for k, v in overlap.items() if k != "ids"} == {
+        "items": 6, "shared_value": 2, "value_in_text": 2, "near_duplicate_query": 1, "same_template_query": 1,
+        "any": 5}
     # Without a registry the enum value "mass" counts as shared too.
     assert training_overlap(items, examples)["ids"]["shared_value"] == ["a-1", "a-2", "a-3"]
     assert training_overlap(items, [])["any"] == 0
+
+
+def test_a_question_template_masks_values_and_keeps_the_wording():
+    capital = question_template("What is the capital of Australia?")
+    assert capital == question_template("What is the capital of Nigeria?") == "what is the capital of <v>"
+    assert question_template("How many days are there between 1 March and 15 June 2025?") == \
+        question_template("How many days are there between 2026-03-02 and 2026-06-19?")
+    assert question_template('Translate "good morning" to DE.') == "translate <v> to <v>"
+    assert question_template("Name the capital city of Nigeria.") != capital
+    assert question_template("Porto: what's its population?").startswith("porto")  # a sentence's first word is kept
+
+
+def test_a_gold_question_with_a_seeds_template_is_a_leak(registry, visible):
+    seed = registry.get("get_country_capital").examples[0]
+    assert question_template(seed) == "what is the capital of <v>"  # the seed this test copies
+    copied = _item("get_country_capital", {"country": "Nigeria"}, "What is the capital of Nigeria?")
+    assert [leak.source for leak in static_leaks([copied], registry, visible)] == [
+        "get_country_capital query seed 1 (template)"]
 
 
 # ---------------------------------------------------------------- complete and correct

@@ -8,11 +8,13 @@
 
 A gold value leaks when it equals a value source's value or occurs as a whole phrase in a text source
 (both after `ste.core.text.normalise`); a gold query leaks when it is a near-duplicate of a query
-seed, a worked-example question or a general-data user message.
+seed, a worked-example question or a general-data user message, or has a seed's or a worked example's
+template (`question_template`: the same words once the values are masked).
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -24,6 +26,27 @@ from ste.core.text import leaves, near_duplicate, normalise, value_forms, value_
 from ste.core.tools.base import Registry
 
 
+_QUOTED = re.compile(r"[\"“'‘][^\"”'’]+[\"”'’]")
+_WORD = re.compile(r"[\w/+.#@:-]+|[^\w\s]")
+_CODE_LIKE = re.compile(r"\d|[/_@#+]")
+
+
+def question_template(question: str) -> str:
+    """The question's words with its values masked as <v>: quoted text, anything with a digit or a code's
+    symbol, upper-case codes and capitalised words after a sentence's first ("What is the capital of
+    Nigeria?" and "What is the capital of Australia?" share one). Runs of values collapse into one <v>."""
+    tokens = _WORD.findall(_QUOTED.sub(" \0 ", question))  # NUL: one token, a quoted value
+    out: list[str] = []
+    for i, token in enumerate(tokens):
+        starts_sentence = i == 0 or tokens[i - 1] in ".?!:"
+        is_value = (token == "\0" or _CODE_LIKE.search(token) or (len(token) > 1 and token.isupper())
+                    or (token[:1].isupper() and not starts_sentence))
+        word = "<v>" if is_value else token.lower().strip(".")
+        if word and word not in ".?!," and not (word == "<v>" and out[-1:] == ["<v>"]):
+            out.append(word)
+    return " ".join(out)
+
+
 @dataclass
 class Visible:
     """What the explorer and the student see.
@@ -31,11 +54,13 @@ class Visible:
     values: normalised value form -> the source that shows it.
     texts: source -> its normalised text.
     queries: (source, query) pairs a gold query must not copy.
+    templates: `question_template` of each query seed and worked-example question -> its source.
     """
 
     values: dict[str, str] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     queries: list[tuple[str, str]] = field(default_factory=list)
+    templates: dict[str, str] = field(default_factory=dict)
     _corpus: str | None = field(default=None, init=False, repr=False)  # every text, built on first use
 
     def shown_value(self, value: Any) -> str | None:
@@ -50,8 +75,9 @@ class Visible:
         return next(src for src, text in self.texts.items() if value_in_text(value, text))
 
     def copied_query(self, query: str) -> str | None:
-        """The source of a visible query that `query` nearly duplicates, or None."""
-        return next((src for src, q in self.queries if near_duplicate(query, q)), None)
+        """The source of a visible query that `query` nearly duplicates or whose template it has, or None."""
+        copied = next((src for src, q in self.queries if near_duplicate(query, q)), None)
+        return copied or self.templates.get(question_template(query))
 
 
 @dataclass(frozen=True)
@@ -89,6 +115,7 @@ def visible_material(registry: Registry, general_path: str | Path, templates: li
         for i, seed in enumerate(tool.examples):
             visible.texts[f"{name} query seed {i + 1}"] = normalise(seed)
             visible.queries.append((f"{name} query seed {i + 1}", seed))
+            visible.templates.setdefault(question_template(seed), f"{name} query seed {i + 1} (template)")
     worked = []
     files = [p for folder in templates for p in Path(folder).iterdir() if p.is_file()]
     for path in sorted(files, key=lambda p: p.name):
@@ -98,6 +125,7 @@ def visible_material(registry: Registry, general_path: str | Path, templates: li
     for i, example in enumerate(worked):
         _add_values(visible, f"question_examples.json[{i}] arguments", example["arguments"])
         visible.queries.append((f"question_examples.json[{i}] question", example["question"]))
+        visible.templates.setdefault(question_template(example["question"]), f"question_examples.json[{i}] (template)")
     visible.texts["student TOOL_MODE"] = normalise(TOOL_MODE)
     for n, record in enumerate(read_jsonl(general_path), 1):
         for m, message in enumerate(record["messages"]):
@@ -150,7 +178,7 @@ def static_leaks(items: Iterable[TestItem], registry: Registry, visible: Visible
 
 
 def training_overlap(items: list[TestItem], examples: list[Example], registry: Registry | None = None) -> dict:
-    """How many evaluated items share an identifying value or a near-identical query with the training data.
+    """How many evaluated items the training data shows, by kind of overlap.
 
     Args:
         items: the evaluated gold items of one config.
@@ -158,18 +186,27 @@ def training_overlap(items: list[TestItem], examples: list[Example], registry: R
         registry: when given, enum values (which every prompt prints) are not counted as shared.
 
     Returns:
-        {"items": n, "shared_value": k, "near_duplicate_query": m, "any": j,
-         "ids": {"shared_value": [...], "near_duplicate_query": [...]}}
+        {"items": n, "any": j, <kind>: k, ..., "ids": {<kind>: [item ids]}}, the kinds being
+        shared_value (an identifying value equals an example's argument), value_in_text (it is a phrase
+        of an example's query, observation or final answer), near_duplicate_query and same_template_query
+        (the query has an example query's `question_template`).
     """
     seen = {form for e in examples for _, v in leaves(e.arguments) for form in value_forms(v, rounded=False)}
+    corpus = "\n".join(normalise(f"{e.query}\n{e.observation}\n{e.final_answer}") for e in examples)
     queries = [e.query for e in examples]
-    ids: dict[str, list[str]] = {"shared_value": [], "near_duplicate_query": []}
+    templates = {question_template(q) for q in queries}
+    kinds = ("shared_value", "value_in_text", "near_duplicate_query", "same_template_query")
+    ids: dict[str, list[str]] = {kind: [] for kind in kinds}
     for item in items:
-        values = identifying_values(item.arguments, _schema(registry, item.api))
-        if any(value_forms(v, rounded=False) & seen for _, v in values):
-            ids["shared_value"].append(item.id)
-        if any(near_duplicate(item.query, q) for q in queries):
-            ids["near_duplicate_query"].append(item.id)
-    either = set(ids["shared_value"]) | set(ids["near_duplicate_query"])
-    return {"items": len(items), "shared_value": len(ids["shared_value"]),
-            "near_duplicate_query": len(ids["near_duplicate_query"]), "any": len(either), "ids": ids}
+        values = [v for _, v in identifying_values(item.arguments, _schema(registry, item.api))]
+        found = {
+            "shared_value": any(value_forms(v, rounded=False) & seen for v in values),
+            "value_in_text": any(value_in_text(v, corpus) for v in values),
+            "near_duplicate_query": any(near_duplicate(item.query, q) for q in queries),
+            "same_template_query": question_template(item.query) in templates,
+        }
+        for kind in kinds:
+            if found[kind]:
+                ids[kind].append(item.id)
+    either = set().union(*ids.values())
+    return {"items": len(items), **{kind: len(ids[kind]) for kind in kinds}, "any": len(either), "ids": ids}
