@@ -6,12 +6,14 @@ from pathlib import Path
 from tasks.common import stage_task
 from ste.config.evaluate import EvaluateParams
 from ste.core.io import atomic_write_text, read_jsonl, write_json, write_jsonl
-from ste.core.schemas import Example
+from ste.core.llm.base import ChatModel
+from ste.core.schemas import Example, TestItem
 from ste.core.testset import load_testset
 from ste.core.tools import build_registry
+from ste.core.tools.base import Registry
 from ste.core.weights import student_model
 from ste.evaluate.evaluate import predict, score
-from ste.evaluate.items import eval_items
+from ste.evaluate.items import eval_items, unseen_items
 from ste.evaluate.leakage import training_overlap
 from ste.evaluate.retrieval import Retriever
 
@@ -20,34 +22,53 @@ from ste.evaluate.retrieval import Retriever
 def evaluate_mode(params: EvaluateParams, mode: str, out_dir: str, testset: str, config: str | None = None,
                   demos_path: str | None = None, adapter_dir: str | None = None,
                   dpo_adapter: str | None = None) -> dict:
-    """Predict and score one mode; writes predictions.jsonl, metrics.json, per_api.csv under out_dir/mode.
-    The trained modes load the SFT adapter, sft+dpo DPO's where it trained (`ste.core.weights.student_weights`)."""
+    """Predict and score one mode; writes predictions.jsonl, metrics.json, per_api.csv under out_dir/mode, and
+    with `evaluate.unseen_apis` the same for those APIs under out_dir/mode/unseen (their metrics also under
+    "unseen" in metrics.json). The trained modes load the SFT adapter, sft+dpo DPO's where it trained
+    (`ste.core.weights.student_weights`)."""
     registry = build_registry(params.tools)
     explored = (params.explore.resolve(config) if config else params.explore.defaults).apis
-    apis, items = eval_items(params.evaluate, registry, load_testset(testset), explored)
+    gold = load_testset(testset)
+    seen = eval_items(params.evaluate, registry, gold, explored)
+    unseen = unseen_items(params.evaluate, registry, gold, registry.select(explored))
     retriever = None
     if mode == "icl":
         retriever = Retriever(read_jsonl(demos_path, Example), kind=params.evaluate.retriever)
     model = student_model(params.llm, mode, adapter_dir, dpo_adapter)
+    out = Path(out_dir) / mode
+    metrics = _predict_and_write(params, model, registry, seen, mode, retriever, out)
+    metrics = {**metrics, "split": params.evaluate.split}
+    if unseen[1]:
+        metrics["unseen"] = _predict_and_write(params, model, registry, unseen, mode, retriever, out / "unseen")
+    if retriever is not None:  # the kind the demonstrations came from: BM25 when the embedding model did not load
+        metrics = {**metrics, **retriever.describe()}
+    write_json(out / "metrics.json", metrics)
+    return metrics
+
+
+def _predict_and_write(params: EvaluateParams, model: ChatModel, registry: Registry,
+                       selection: tuple[list[str], list[TestItem]], mode: str, retriever: Retriever | None,
+                       out: Path) -> dict:
+    """Score `selection` (its APIs, listed in the prompt, and their items); write predictions and per-API rates."""
+    apis, items = selection
     predictions = predict(model, registry, items, apis, mode, demos_retriever=retriever, k=params.evaluate.icl_k,
                           max_new_tokens=params.evaluate.max_new_tokens, batch=params.evaluate.batch_size)
     metrics, rows = score(predictions)
-    metrics = {**metrics, "split": params.evaluate.split}
-    if retriever is not None:  # the kind the demonstrations came from: BM25 when the embedding model did not load
-        metrics = {**metrics, **retriever.describe()}
-    out = Path(out_dir) / mode
     write_jsonl(out / "predictions.jsonl", predictions)
-    write_json(out / "metrics.json", metrics)
     _write_csv(out / "per_api.csv", rows)
     return metrics
 
 
 @stage_task(retries=0)
 def leakage(params: EvaluateParams, config: str, examples_path: str, testset: str) -> dict:
-    """How many of the config's evaluated items its training data shows, by kind (`training_overlap`)."""
+    """How many of the config's evaluated items (seen and unseen APIs) its training data shows, by kind
+    (`training_overlap`)."""
     registry = build_registry(params.tools)
-    _, items = eval_items(params.evaluate, registry, load_testset(testset), params.explore.resolve(config).apis)
-    return training_overlap(items, read_jsonl(examples_path, Example), registry)
+    gold = load_testset(testset)
+    explored = params.explore.resolve(config).apis
+    _, items = eval_items(params.evaluate, registry, gold, explored)
+    _, unseen = unseen_items(params.evaluate, registry, gold, registry.select(explored))
+    return training_overlap(items + unseen, read_jsonl(examples_path, Example), registry)
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:

@@ -15,7 +15,7 @@ from ste.core.io import write_jsonl
 from ste.core.schemas import Example, TestItem
 from ste.core.tools import build_registry
 from ste.evaluate import retrieval
-from ste.evaluate.items import eval_items
+from ste.evaluate.items import eval_items, unseen_items
 from tests.helpers import react_responder, stub_role
 from tests.openai_stub import serve_stub
 
@@ -171,3 +171,39 @@ def test_a_served_student_is_asked_for_its_adapter_by_name(tmp_path, monkeypatch
         base = evaluate_mode.fn(params, "finetuned", str(tmp_path / "out"), "gold", adapter_dir="models/full/adapter")
         assert url.requests[-1]["model"] == "base-model" and base["correct"] == 0.0
     assert models == ["models/full/adapter"] * 6  # 3 items, asked twice: once per adapter version
+
+
+def test_unseen_apis_are_chosen_like_the_seen_ones_and_must_not_be_explored(registry):
+    settings = EvaluateSection(unseen_apis=["get_airport_by_code"], max_items_per_api=1)
+    apis, items = unseen_items(settings, registry, GOLD, ["convert_units"])
+    assert apis == ["get_airport_by_code"] and ids(items) == ["get_airport_by_code-1"]
+    assert unseen_items(EvaluateSection(), registry, GOLD, ["convert_units"]) == ([], [])
+    with pytest.raises(ConfigError, match="get_airport_by_code explored by this config"):
+        unseen_items(settings, registry, GOLD, ["convert_units", "get_airport_by_code"])
+
+
+def test_unseen_apis_are_scored_apart_with_only_their_documentation_in_the_prompt(tmp_path):
+    """A stubbed student over real HTTP: the seen items' prompts list the explored API, the unseen items' prompts
+    list only the unseen one; both are scored and written, the unseen under metrics["unseen"]."""
+    from tasks.evaluate import evaluate_mode
+
+    prompts = []
+
+    def responder(messages, request):
+        prompts.append(messages[0]["content"])
+        return react_responder(messages, request)
+
+    with serve_stub(responder) as url:
+        params = parse_params({"llm": {"cache": False, "roles": {"student": stub_role(url)}},
+                               "explore": {"defaults": {"apis": ["convert_units"]}},
+                               "evaluate": {"unseen_apis": ["get_airport_by_code"]}})
+        metrics = evaluate_mode.fn(params, "baseline", str(tmp_path / "out"), "gold")
+    assert metrics["n"] == 3 and metrics["unseen"]["n"] == 1  # GOLD's test items of each
+    out = tmp_path / "out" / "baseline"
+    assert json.loads((out / "metrics.json").read_text()) == metrics
+    unseen = [json.loads(line) for line in (out / "unseen" / "predictions.jsonl").read_text().splitlines()]
+    assert [p["id"] for p in unseen] == ["get_airport_by_code-1"]
+    assert (out / "unseen" / "per_api.csv").exists()
+    assert len(prompts) == 4
+    assert sum("get_airport_by_code" in p and "convert_units" not in p for p in prompts) == 1
+    assert sum("convert_units" in p and "get_airport_by_code" not in p for p in prompts) == 3

@@ -24,8 +24,9 @@ PAIRS = [("finetuned", "icl")]
 RIGHT = {("baseline", "baseline"): set(), ("full", "icl"): {0}, ("full", "finetuned"): {0, 1, 2, 3, 4, 5},
          ("no_stm", "icl"): {0}, ("no_stm", "finetuned"): {0, 1, 2, 3, 6}}
 # Shaped like the leakage entry of metrics/<config>.json (test_fixtures_are_shaped_like_the_committed_metrics).
-LEAKAGE = {"items": 10, "shared_value": 1, "near_duplicate_query": 0, "any": 1,
-           "ids": {"shared_value": ["q3"], "near_duplicate_query": []}}
+LEAKAGE = {"items": 10, "shared_value": 1, "value_in_text": 0, "near_duplicate_query": 0, "same_template_query": 0,
+           "any": 1, "ids": {"shared_value": ["q3"], "value_in_text": [], "near_duplicate_query": [],
+                             "same_template_query": []}}
 
 
 def make_outputs(root: Path, *, predictions: bool = True, extras: bool = True) -> dict[str, str]:
@@ -72,7 +73,8 @@ def test_every_rate_has_its_interval_and_the_split_n_and_leakage(tmp_path):
     assert "| Config | Student | Split | n | Well-formed | API match | Correct | Executable | Leaked |" in text
     assert "| (no STE) | baseline | test | 10 | 100.0 [72.2, 100.0] | 80.0 [49.0, 94.3] | 0.0 [0.0, 27.8] |" in text
     assert "| full | finetuned | test | 10 | 100.0 [72.2, 100.0] | 80.0 [49.0, 94.3] | 60.0 [31.3, 83.2] |" in text
-    assert "| 1/10 |" in text and "full 1/10 (shared_value 1: q3, near_duplicate_query 0)." in text
+    assert "| 1/10 |" in text
+    assert "full 1/10 (shared_value 1: q3, value_in_text 0, near_duplicate_query 0, same_template_query 0)." in text
     assert "ids" not in text  # the ids list the leaked items of each kind; they are no kind of leak themselves
     assert text.count("| – |") >= 3  # the baseline and no_stm rows have no leakage counts
     # The continual table: every Correct % with its interval, from the counts beside the CSV.
@@ -308,3 +310,19 @@ def test_findings_wording_follows_the_data():
             "replies sampled from the student.") in said
     assert "`no_ltm`: DPO did not train (no preference pairs)" in said
     assert "DPO on failures helped significantly in full (of 1 configs compared" in said
+
+
+def test_seen_and_unseen_apis_side_by_side_only_where_unseen_apis_were_scored():
+    from ste.report.report import unseen_table
+
+    seen = summarize([{"well_formed": True, "api_match": True, "correct": i < 6, "executable": i < 6}
+                      for i in range(10)])
+    unseen = summarize([{"well_formed": True, "api_match": True, "correct": i < 1, "executable": i < 1}
+                        for i in range(4)])
+    data = {"baseline": {**seen, "unseen": unseen},
+            "configs": {"full": {"modes": {"finetuned": {**seen, "unseen": unseen}, "icl": seen}}}}
+    text = unseen_table(data, ["baseline", "icl", "finetuned"])
+    assert "| (no STE) | baseline | 10 | 60.0 [31.3, 83.2] | 4 | 25.0 [4.6, 69.9] |" in text
+    assert "| full | finetuned | 10 | 60.0 [31.3, 83.2] | 4 | 25.0 [4.6, 69.9] |" in text
+    assert "| full | icl |" not in text  # not scored on unseen APIs
+    assert unseen_table({"baseline": seen, "configs": {"full": {"modes": {"finetuned": seen}}}}, ["finetuned"]) == ""

@@ -13,6 +13,8 @@ from ste.core.weights import Mode
 class EvaluateSection(Strict):
     modes: list[Mode] = ["baseline", "icl", "finetuned", "sft+dpo"]
     apis: str | list[str] = "explored"  # "explored" (the config's APIs), "all", "category:<name>" or a list
+    # APIs no config explores, scored apart from their documentation alone (a list or "category:<name>"; [] none)
+    unseen_apis: str | list[str] = []
     split: Literal["dev", "test"] = "test"  # gold items scored: tune on dev, report on test
     max_items_per_api: int | None = Field(None, ge=1)
     icl_k: int = Field(8, ge=0)

@@ -300,6 +300,26 @@ def results_table(data: dict, modes: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def unseen_table(data: dict, modes: list[str]) -> str:
+    """Correct on the APIs a student explored against the unseen APIs it only read the documentation of
+    (`evaluate.unseen_apis`), each with its 95% interval; empty when no student was scored on unseen APIs."""
+    rows = [("(no STE)", "baseline", data["baseline"])] if data["baseline"] else []
+    rows += [(name, m, row["modes"].get(m, {})) for name, row in data["configs"].items() for m in modes
+             if m != "baseline"]
+    rows = [r for r in rows if r[2].get("unseen")]
+    if not rows:
+        return ""
+    lines = ["## Seen and unseen APIs (Correct, %)", "",
+             "Seen: the APIs the config explored, each prompt listing them; unseen: APIs no config explored, each "
+             "prompt listing only them (their documentation is all the student has).", "",
+             "| Config | Student | Seen n | Seen | Unseen n | Unseen |", "|---|---|---|---|---|---|"]
+    for name, mode, metrics in rows:
+        unseen = metrics["unseen"]
+        lines.append(f"| {name} | {mode} | {metrics.get('n', '–')} | {rate_cell(metrics, 'correct')} | "
+                     f"{unseen.get('n', '–')} | {rate_cell(unseen, 'correct')} |")
+    return "\n".join(lines) + "\n"
+
+
 def exploration_table(data: dict) -> str:
     lines = ["## Exploration", "", "| Config | " + " | ".join(label for _, label in EXPLORE_STATS) + " |",
              "|" + "---|" * (len(EXPLORE_STATS) + 1)]
@@ -366,7 +386,8 @@ def markdown(data: dict, modes: list[str], compared: list[dict] | None = None) -
     the exploration stats."""
     compared = adjust(compared or [])
     said = findings(data, compared)
-    sections = [results_table(data, modes), "## Findings\n\n" + "\n".join(said) + "\n" if said else "",
+    sections = [results_table(data, modes), unseen_table(data, modes),
+                "## Findings\n\n" + "\n".join(said) + "\n" if said else "",
                 comparisons_markdown(compared), failures_table(data, compared), exploration_table(data)]
     return "\n".join(s for s in sections if s)
 
