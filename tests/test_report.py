@@ -326,3 +326,21 @@ def test_seen_and_unseen_apis_side_by_side_only_where_unseen_apis_were_scored():
     assert "| full | finetuned | 10 | 60.0 [31.3, 83.2] | 4 | 25.0 [4.6, 69.9] |" in text
     assert "| full | icl |" not in text  # not scored on unseen APIs
     assert unseen_table({"baseline": seen, "configs": {"full": {"modes": {"finetuned": seen}}}}, ["finetuned"]) == ""
+
+
+def test_the_findings_give_unseen_against_seen_apis_where_they_were_scored():
+    from ste.report.report import findings
+
+    seen = summarize([{"well_formed": True, "api_match": True, "correct": i < 6, "executable": i < 6}
+                      for i in range(10)])
+    unseen = summarize([{"well_formed": True, "api_match": True, "correct": i < 1, "executable": i < 1}
+                        for i in range(4)])
+    data = {"baseline": {**seen, "unseen": unseen}, "continual": {},
+            "configs": {"full": {"modes": {"finetuned": {**seen, "unseen": unseen}}}}}
+    said = [line for line in findings(data, []) if line.startswith("- Unseen APIs")]
+    assert said == ["- Unseen APIs (never explored; the prompt lists only their documentation), finetuned students, "
+                    "Correct % on the unseen vs the seen APIs (other items, so no paired test): the baseline "
+                    "25.0 [4.6, 69.9] vs 60.0 [31.3, 83.2]; `full` 25.0 [4.6, 69.9] vs 60.0 [31.3, 83.2]."]
+    data["configs"]["full"]["modes"]["finetuned"] = seen
+    data["baseline"] = seen
+    assert not [line for line in findings(data, []) if line.startswith("- Unseen APIs")]

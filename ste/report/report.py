@@ -397,8 +397,8 @@ def findings(data: dict, compared: list[dict]) -> list[str]:
     """What the run supports, as Markdown bullets: every figure computed from the data (`compared`: `adjust`'s
     output), every verdict (significant or not, helped or hurt) chosen by it."""
     lines = [f"- Paired comparisons: {significance_summary(compared)}"] if compared else []
-    return (lines + _baseline_finding(data, compared) + _icl_finding(data) + _config_findings(data, compared)
-            + _dpo_findings(data, compared) + continual_findings(data))
+    return (lines + _baseline_finding(data, compared) + _icl_finding(data) + _unseen_finding(data)
+            + _config_findings(data, compared) + _dpo_findings(data, compared) + continual_findings(data))
 
 
 def _find(compared: list[dict], first: tuple[str, str], second: tuple[str, str]) -> dict | None:
@@ -431,6 +431,18 @@ def _icl_finding(data: dict) -> list[str]:
     span = (f"{pct(min(rates))}% in every config" if min(rates) == max(rates) else
             f"from {pct(min(rates))}% to {pct(max(rates))}% across the {len(rates)} configs")
     return [f"- In-context learning (`icl`, retrieved demonstrations in the prompt): Correct {span}."]
+
+
+def _unseen_finding(data: dict) -> list[str]:
+    """Each config's student on the unseen APIs against the seen ones (other items: no paired test)."""
+    students = [("the baseline", data["baseline"])] if data["baseline"] else []
+    students += [(f"`{c}`", row["modes"].get(STUDENT, {})) for c, row in data["configs"].items()]
+    said = [f"{name} {rate_cell(m['unseen'], 'correct')} vs {rate_cell(m, 'correct')}"
+            for name, m in students if m.get("unseen")]
+    if not said:
+        return []
+    return [f"- Unseen APIs (never explored; the prompt lists only their documentation), {STUDENT} students, Correct % "
+            f"on the unseen vs the seen APIs (other items, so no paired test): " + "; ".join(said) + "."]
 
 
 def _config_findings(data: dict, compared: list[dict]) -> list[str]:
