@@ -1,9 +1,13 @@
-"""python -m flows.orchestrate repro [stage ...] [--force] | sweep -S finetune.lr=5e-4 -S finetune.lr=2e-3 | serve
+"""python -m flows.orchestrate repro [stage ...] [--force]
+       | sweep -S finetune.lr=5e-4,2e-3 [--common evaluate.split=dev] [--record F] | serve
 
 Drives DVC from Prefect so runs can be scheduled and watched in the Prefect UI:
 - `repro`: one `dvc repro` (DVC decides what to skip), of the whole pipeline or the named stages;
 - `sweep`: queue one `dvc exp run` per -S (a value list such as `-S finetune.lr=1e-4,1e-3` queues one
-  experiment per value), run the queue to the end, fail if any of them failed, show `dvc exp show`;
+  experiment per value; each `--common` override goes into every experiment), run the queue to the end, fail if
+  any of them failed, show `dvc exp show`; with
+  `--record docs/sweeps/<name>.md`, also write that table there under the command and the commit it ran on,
+  so that the sweep behind a tuned setting is kept in git;
 - `serve`: a long-running `serve` deployment of `repro` on the cron in params.yaml
   (orchestration.schedule); `make serve` starts it, the UI at http://127.0.0.1:4200 runs it.
 DVC always reads params.yaml; `--params` here only names the file whose schedule `serve` uses.
@@ -14,6 +18,7 @@ import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -61,7 +66,14 @@ def sweep_flow(sets: list[list[str]], jobs: int = 1) -> str:
     failed = [name for name in queued if re.search(rf"\b{re.escape(name)}\b.*\bFailed\b", status)]
     if failed:
         raise RuntimeError(f"experiments {', '.join(failed)} failed; see `dvc queue logs <name>`")
-    return dvc(["exp", "show", "--no-pager", "--md"])
+    return dvc(["exp", "show", "--no-pager", "--md", "--only-changed"])
+
+
+def record_sweep(path: Path, command: str, commit: str, table: str) -> None:
+    """Write a sweep's `dvc exp show` table under the command that reproduces it and the commit it ran on."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# Sweep {path.stem}\n\nRun at commit {commit} by\n\n```bash\n{command}\n```\n\n"
+                    f"`dvc exp show --md --only-changed` after it:\n\n{table.strip()}\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -74,13 +86,21 @@ def main() -> None:
     sweep.add_argument("-S", dest="sets", action="append", required=True,
                        help="key=value (or key=v1,v2 for one experiment per value); repeatable")
     sweep.add_argument("--jobs", type=int, default=1, help="experiments run at once")
+    sweep.add_argument("--common", action="append", default=[],
+                       help="key=value set in every experiment (evaluate.split=dev: tune on dev); repeatable")
+    sweep.add_argument("--record", help="also write the results table to this file (docs/sweeps/<name>.md)")
     sub.add_parser("serve")
     args = parser.parse_args()
     params = load_params(args.params)  # a bad params.yaml stops here, before DVC starts anything
     if args.command == "repro":
         repro_flow(args.targets, args.force)
     elif args.command == "sweep":
-        print(sweep_flow([[s] for s in args.sets], args.jobs))
+        table = sweep_flow([[s, *args.common] for s in args.sets], args.jobs)
+        print(table)
+        if args.record:
+            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+            command = shlex.join(["python", "-m", "flows.orchestrate", *sys.argv[1:]])
+            record_sweep(Path(args.record), command, commit.stdout.strip(), table)
     else:
         repro_flow.serve(name="ste-nightly", cron=params.orchestration.schedule)
 

@@ -101,3 +101,14 @@ def test_a_stage_process_has_its_environment_before_torch_loads(tmp_path, prefec
 
 def _env() -> dict:
     return {k: v for k, v in os.environ.items() if k != HEARTBEAT_ENV}
+
+
+def test_a_recorded_sweep_keeps_its_table_under_the_command_that_reruns_it(tmp_path):
+    from flows.orchestrate import record_sweep
+
+    path = tmp_path / "docs" / "sweeps" / "finetune_lr.md"
+    command = "python -m flows.orchestrate sweep -S finetune.lr=1e-3,2e-3 --common evaluate.split=dev --record x.md"
+    record_sweep(path, command, "abc1234", "| Experiment | lr |\n")
+    text = path.read_text()
+    assert text.startswith(f"# Sweep finetune_lr\n\nRun at commit abc1234 by\n\n```bash\n{command}\n```\n")
+    assert text.endswith("after it:\n\n| Experiment | lr |\n")
