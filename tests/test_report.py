@@ -344,3 +344,25 @@ def test_the_findings_give_unseen_against_seen_apis_where_they_were_scored():
     data["configs"]["full"]["modes"]["finetuned"] = seen
     data["baseline"] = seen
     assert not [line for line in findings(data, []) if line.startswith("- Unseen APIs")]
+
+
+def test_examples_per_api_and_config_with_the_ones_short_of_twenty_marked():
+    from ste.report.examples import examples_table
+
+    text = examples_table({"full": {"a": {"before": 6, "after": 24}, "b": {"before": 1, "after": 6}},
+                           "no_stm": {"a": {"before": 2, "after": 20}}, "gone": None})
+    assert "| API | full | no_stm |" in text
+    assert "| a | 24 (6) | 20 (2) |" in text
+    assert "| b | 6 (1)* | 0 (0)* |" in text  # no_stm kept nothing of b
+    assert text.rstrip().endswith("2 of 4 (config, API) pairs have fewer than 20 examples.")
+    assert examples_table({"full": {"a": {"before": 5, "after": 20}}}).rstrip().endswith(
+        "Every API of every config has at least 20 examples.")
+    assert examples_table({"full": None}) == ""
+
+
+def test_the_report_counts_each_configs_examples_from_the_paraphrase_summary(tmp_path):
+    paths = make_outputs(tmp_path)
+    write_json(Path(paths["paraphrase_dir"]) / "full" / "summary.json",
+               {"per_api": {"convert_units": {"before": 3, "after": 21}}})
+    text = write_report.fn(["full", "no_stm"], MODES, PAIRS, **paths)
+    assert "## Training examples per API" in text and "| convert_units | 21 (3) |" in text
