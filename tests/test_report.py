@@ -339,8 +339,8 @@ def test_the_findings_give_unseen_against_seen_apis_where_they_were_scored():
             "configs": {"full": {"modes": {"finetuned": {**seen, "unseen": unseen}}}}}
     said = [line for line in findings(data, []) if line.startswith("- Unseen APIs")]
     assert said == ["- Unseen APIs (never explored; the prompt lists only their documentation), finetuned students, "
-                    "Correct % on the unseen vs the seen APIs (other items, so no paired test): the baseline "
-                    "25.0 [4.6, 69.9] vs 60.0 [31.3, 83.2]; `full` 25.0 [4.6, 69.9] vs 60.0 [31.3, 83.2]."]
+                    "Correct % on the unseen vs the seen APIs (other items and another tool list, so no paired test): the "
+                    "baseline 25.0 [4.6, 69.9] vs 60.0 [31.3, 83.2]; `full` 25.0 [4.6, 69.9] vs 60.0 [31.3, 83.2]."]
     data["configs"]["full"]["modes"]["finetuned"] = seen
     data["baseline"] = seen
     assert not [line for line in findings(data, []) if line.startswith("- Unseen APIs")]

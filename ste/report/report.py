@@ -313,7 +313,8 @@ def unseen_table(data: dict, modes: list[str]) -> str:
         return ""
     lines = ["## Seen and unseen APIs (Correct, %)", "",
              "Seen: the APIs the config explored, each prompt listing them; unseen: APIs no config explored, each "
-             "prompt listing only them (their documentation is all the student has).", "",
+             "prompt listing only them (their documentation is all the student has). The two lists differ in "
+             "length, and the items differ: no paired test.", "",
              "| Config | Student | Seen n | Seen | Unseen n | Unseen |", "|---|---|---|---|---|---|"]
     for name, mode, metrics in rows:
         unseen = metrics["unseen"]
@@ -445,7 +446,8 @@ def _unseen_finding(data: dict) -> list[str]:
     if not said:
         return []
     return [f"- Unseen APIs (never explored; the prompt lists only their documentation), {STUDENT} students, Correct % "
-            f"on the unseen vs the seen APIs (other items, so no paired test): " + "; ".join(said) + "."]
+            f"on the unseen vs the seen APIs (other items and another tool list, so no paired test): "
+            + "; ".join(said) + "."]
 
 
 def _config_findings(data: dict, compared: list[dict]) -> list[str]:
