@@ -232,7 +232,8 @@ def test_fixtures_are_shaped_like_the_committed_metrics():
     assert LEAKAGE.keys() == leakage.keys() and LEAKAGE["ids"].keys() == leakage["ids"].keys()
     fixture = summarize([{"well_formed": True, "api_match": True, "correct": True, "executable": True}])
     for metrics in real.values():  # wall_s and retriever: older or mode-specific entries the report does not read
-        assert metrics.keys() - {"wall_s", "retriever"} <= fixture.keys() | {"split"}
+        assert metrics.keys() - {"wall_s", "retriever"} <= fixture.keys() | {"split", "unseen"}
+        assert metrics["unseen"].keys() <= fixture.keys()  # the unseen APIs' rates: the seen ones' shape
 
 
 def test_one_rounding_rule_half_away_from_zero_from_the_exact_value():
@@ -350,14 +351,14 @@ def test_examples_per_api_and_config_with_the_ones_short_of_twenty_marked():
     from ste.report.examples import examples_table
 
     text = examples_table({"full": {"a": {"before": 6, "after": 24}, "b": {"before": 1, "after": 6}},
-                           "no_stm": {"a": {"before": 2, "after": 20}}, "gone": None})
-    assert "| API | full | no_stm |" in text
-    assert "| a | 24 (6) | 20 (2) |" in text
-    assert "| b | 6 (1)* | 0 (0)* |" in text  # no_stm kept nothing of b
-    assert text.rstrip().endswith("2 of 4 (config, API) pairs have fewer than 20 examples.")
+                           "no_stm": {"a": {"before": 2, "after": 20}}, "query_first": {}, "gone": None})
+    assert "| API | full | no_stm | query_first |" in text
+    assert "| a | 24 (6) | 20 (2) | 0 (0)* |" in text  # query_first kept nothing at all
+    assert "| b | 6 (1)* | 0 (0)* | 0 (0)* |" in text  # no_stm kept nothing of b
+    assert text.rstrip().endswith("4 of 6 (config, API) pairs have fewer than 20 examples.")
     assert examples_table({"full": {"a": {"before": 5, "after": 20}}}).rstrip().endswith(
         "Every API of every config has at least 20 examples.")
-    assert examples_table({"full": None}) == ""
+    assert examples_table({"full": None}) == examples_table({"full": {}}) == ""
 
 
 def test_the_report_counts_each_configs_examples_from_the_paraphrase_summary(tmp_path):

@@ -10,14 +10,14 @@ def examples_table(per_config: dict[str, dict | None], minimum: int = MIN_EXAMPL
     exploration), '*' where under `minimum`; then how many (config, API) cells fall short. Empty without data.
 
     Args:
-        per_config: config -> its paraphrase summary's `per_api` ({api: {"before": kept, "after": examples}}),
-            None where the config has no summary.
+        per_config: config -> its paraphrase summary's `per_api` ({api: {"before": kept, "after": examples}};
+            empty where filtering kept nothing), None where the config has no summary.
         minimum: the fewest examples an API should have.
     """
-    known = {c: apis for c, apis in per_config.items() if apis}
-    if not known:
-        return ""
+    known = {c: per_api for c, per_api in per_config.items() if per_api is not None}  # {}: nothing kept
     apis = sorted({api for per_api in known.values() for api in per_api})
+    if not apis:
+        return ""
     lines = ["## Training examples per API", "",
              f"Examples after paraphrase (kept from exploration after filtering); * under {minimum}.", "",
              "| API | " + " | ".join(known) + " |", "|---|" + "---|" * len(known)]
