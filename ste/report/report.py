@@ -279,12 +279,17 @@ def _leak_detail(name: str, leakage: dict) -> str:
     return f"{name} {_leaked(leakage)}" + (f" ({kinds})" if kinds else "")
 
 
+def student_rows(data: dict, modes: list[str]) -> list[tuple[str, str, dict, dict | None]]:
+    """(config, mode, metrics, leakage) of every student: the baseline first, then each config's modes."""
+    rows = [("(no STE)", "baseline", data["baseline"], None)] if data["baseline"] else []
+    return rows + [(name, m, row["modes"].get(m, {}), row.get("leakage")) for name, row in data["configs"].items()
+                   for m in modes if m != "baseline"]
+
+
 def results_table(data: dict, modes: list[str]) -> str:
     """A row per exploration config and student mode (the baseline first), every rate with its 95% interval;
     a Split column when the metrics name their split, a Leaked column when a config has leakage counts."""
-    rows = [("(no STE)", "baseline", data["baseline"], None)] if data["baseline"] else []
-    rows += [(name, m, row["modes"].get(m, {}), row["leakage"]) for name, row in data["configs"].items()
-             for m in modes if m != "baseline"]
+    rows = student_rows(data, modes)
     show_split = any("split" in metrics for _, _, metrics, _ in rows)
     leaky = {name: row["leakage"] for name, row in data["configs"].items() if row["leakage"]}
     head = (["Config", "Student"] + ["Split"] * show_split + ["n"] + [label for _, label in METRICS]
@@ -305,10 +310,7 @@ def results_table(data: dict, modes: list[str]) -> str:
 def unseen_table(data: dict, modes: list[str]) -> str:
     """Correct on the APIs a student explored against the unseen APIs it only read the documentation of
     (`evaluate.unseen_apis`), each with its 95% interval; empty when no student was scored on unseen APIs."""
-    rows = [("(no STE)", "baseline", data["baseline"])] if data["baseline"] else []
-    rows += [(name, m, row["modes"].get(m, {})) for name, row in data["configs"].items() for m in modes
-             if m != "baseline"]
-    rows = [r for r in rows if r[2].get("unseen")]
+    rows = [r for r in student_rows(data, modes) if r[2].get("unseen")]
     if not rows:
         return ""
     lines = ["## Seen and unseen APIs (Correct, %)", "",
@@ -316,7 +318,7 @@ def unseen_table(data: dict, modes: list[str]) -> str:
              "prompt listing only them (their documentation is all the student has). The two lists differ in "
              "length, and the items differ: no paired test.", "",
              "| Config | Student | Seen n | Seen | Unseen n | Unseen |", "|---|---|---|---|---|---|"]
-    for name, mode, metrics in rows:
+    for name, mode, metrics, _ in rows:
         unseen = metrics["unseen"]
         lines.append(f"| {name} | {mode} | {metrics.get('n', '–')} | {rate_cell(metrics, 'correct')} | "
                      f"{unseen.get('n', '–')} | {rate_cell(unseen, 'correct')} |")
