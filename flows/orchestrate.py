@@ -1,11 +1,12 @@
 """python -m flows.orchestrate repro [stage ...] [--force]
-       | sweep -S finetune.lr=5e-4,2e-3 [--common evaluate.split=dev] [--record F] | serve
+       | sweep -S finetune.lr=5e-4,2e-3 [--common evaluate.split=dev] [--target evaluate@full] [--record F] | serve
 
 Drives DVC from Prefect so runs can be scheduled and watched in the Prefect UI:
 - `repro`: one `dvc repro` (DVC decides what to skip), of the whole pipeline or the named stages;
 - `sweep`: queue one `dvc exp run` per -S (a value list such as `-S finetune.lr=1e-4,1e-3` queues one
-  experiment per value; each `--common` override goes into every experiment), run the queue to the end, fail if
-  any of them failed, show `dvc exp show`; with
+  experiment per value; each `--common` override goes into every experiment; `--target` stages limit each
+  experiment to them and what they depend on, e.g. one config's student instead of all seven), run the queue to
+  the end, fail if any of them failed, show `dvc exp show`; with
   `--record docs/sweeps/<name>.md`, also write that table there under the command and the commit it ran on,
   so that the sweep behind a tuned setting is kept in git;
 - `serve`: a long-running `serve` deployment of `repro` on the cron in params.yaml
@@ -53,11 +54,13 @@ def repro_flow(targets: list[str] | None = None, force: bool = False) -> str:
 
 
 @flow(name="dvc-sweep")
-def sweep_flow(sets: list[list[str]], jobs: int = 1) -> str:
-    """Queue one experiment per list of `-S key=value` overrides, run the queue, return the results table."""
+def sweep_flow(sets: list[list[str]], jobs: int = 1, targets: list[str] | None = None) -> str:
+    """Queue one experiment per list of `-S key=value` overrides (each reproducing `targets`, default all), run
+    the queue, return the results table."""
     queued = []
     for overrides in sets:
-        queued += _QUEUED.findall(dvc(["exp", "run", "--queue", *[a for s in overrides for a in ("-S", s)]]))
+        queue = ["exp", "run", "--queue", *[a for s in overrides for a in ("-S", s)], *(targets or [])]
+        queued += _QUEUED.findall(dvc(queue))
     try:
         dvc(["exp", "run", "--run-all", "--jobs", str(jobs)])  # returns when the queue is empty
     finally:
@@ -88,6 +91,8 @@ def main() -> None:
     sweep.add_argument("--jobs", type=int, default=1, help="experiments run at once")
     sweep.add_argument("--common", action="append", default=[],
                        help="key=value set in every experiment (evaluate.split=dev: tune on dev); repeatable")
+    sweep.add_argument("--target", dest="targets", action="append",
+                       help="a stage each experiment reproduces, with what it depends on (default: all); repeatable")
     sweep.add_argument("--record", help="also write the results table to this file (docs/sweeps/<name>.md)")
     sub.add_parser("serve")
     args = parser.parse_args()
@@ -95,7 +100,7 @@ def main() -> None:
     if args.command == "repro":
         repro_flow(args.targets, args.force)
     elif args.command == "sweep":
-        table = sweep_flow([[s, *args.common] for s in args.sets], args.jobs)
+        table = sweep_flow([[s, *args.common] for s in args.sets], args.jobs, args.targets)
         print(table)
         if args.record:
             commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)

@@ -190,7 +190,7 @@ def test_orchestrated_sweep_runs_queued_experiments_and_leaves_the_workspace(pro
     try:
         sweep = project.run(sys.executable, "-m", "flows.orchestrate", "sweep",
                             *[a for c in crons for a in ("-S", f"orchestration.schedule={c}")],
-                            "--record", "docs/sweeps/schedule.md")
+                            "--target", "report", "--record", "docs/sweeps/schedule.md")
     finally:
         project.dvc("queue", "stop", check=False)
     shown = json.loads(project.dvc("exp", "show", "--json").stdout)
@@ -198,7 +198,7 @@ def test_orchestrated_sweep_runs_queued_experiments_and_leaves_the_workspace(pro
     assert sorted(r["data"]["params"]["params.yaml"]["data"]["orchestration"]["schedule"] for r in revs) == crons
     assert "Failed" not in project.dvc("queue", "status").stdout, sweep.stdout[-3000:]
     recorded = (project.path / "docs" / "sweeps" / "schedule.md").read_text()  # the table, kept with its command
-    assert "-S 'orchestration.schedule=0 4 * * *'" in recorded and "--record docs/sweeps/schedule.md" in recorded
+    assert "-S 'orchestration.schedule=0 4 * * *'" in recorded and "--target report --record docs/sweeps/schedule.md" in recorded
     assert all(c in recorded for c in crons) and "| Experiment" in recorded
     assert project.params()["orchestration"]["schedule"] == "0 3 * * *" and project.status() == {}
     repro = project.run(sys.executable, "-m", "flows.orchestrate", "repro")  # `dvc repro` as a Prefect flow
