@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ste.config.params import load_params
 from ste.report.report import (adjust, collect, comparison_label, comparison_pairs, findings, from_counts,
-                               rate_cell)
+                               rate_cell, scored_unseen)
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -27,9 +27,9 @@ COMPARISONS = "## Paired comparisons"
 COUNTS_ROW = re.compile(r"^\| ([^|]+?) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|(?: [^|]+ \|){3}$", re.M)
 
 
-def report_comparisons(report: str, configs: list[str], modes: list[str]) -> list[dict]:
+def report_comparisons(report: str, configs: list[str], modes: list[str], unseen: list[str] = ()) -> list[dict]:
     """The report's paired comparisons, rebuilt from the counts of its table and Holm-adjusted together."""
-    students = {comparison_label(a, b): (a, b) for a, b in comparison_pairs(configs, modes)}
+    students = {comparison_label(a, b): (a, b) for a, b in comparison_pairs(configs, modes, unseen=unseen)}
     section = report.partition(COMPARISONS)[2].split("\n## ")[0]
     out = []
     for label, n, both, only_a, only_b in COUNTS_ROW.findall(section):
@@ -45,8 +45,16 @@ def setup(params, sizes: set[int]) -> str:
     defaults = params.explore.defaults
     items = (f"the same {min(sizes)}" if len(sizes) == 1 else f"{min(sizes)} to {max(sizes)}" if sizes else "its")
     apis = len(defaults.apis) if isinstance(defaults.apis, list) else f"`{defaults.apis}`"
-    configs = ", ".join(f"`{name}` (" + (", ".join(f"{k}: {str(v).lower()}" for k, v in override.items())
-                                          or "the defaults") + ")" for name, override in params.explore.configs.items())
+    reading = params.paraphrase.doc_reading
+
+    def described(name: str, override: dict) -> str:
+        said = ", ".join(f"{k}: {str(v).lower()}" for k, v in override.items()) or "the defaults"
+        if name in reading.configs:
+            low, high = reading.distractors
+            said += f"; trained on prompts listing its API among {low}-{high} other tools"
+        return f"`{name}` ({said})"
+
+    configs = ", ".join(described(name, override or {}) for name, override in params.explore.configs.items())
     return (f"Setup (params.yaml): {apis} APIs; {len(params.explore.configs)} exploration configs, each the defaults "
             f"with its overrides: {configs}; {defaults.episodes} episodes x {defaults.trials_per_episode} trials per "
             f"API and config; every student scored on {items} held-out test items.")
@@ -76,7 +84,7 @@ def results_block(root: Path = ROOT) -> str:
         leaked = f"{leak['any']}/{leak['items']}" if leak else "–"
         lines.append(f"| {config} | " + " | ".join(cells) + f" | {n_items} | {leaked} |")
     report = root / "reports" / "ablation.md"
-    compared = report_comparisons(report.read_text(), configs, modes) if report.exists() else []
+    compared = report_comparisons(report.read_text(), configs, modes, scored_unseen(data)) if report.exists() else []
     said = findings(data, compared)
     return "\n".join(lines + ([""] + said if said else [])) + "\n"
 

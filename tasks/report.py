@@ -9,7 +9,7 @@ from tasks.common import stage_task
 from ste.core.io import atomic_write_text
 from ste.report.continual import continual_section
 from ste.report.report import (chart, collect, compare, comparison_pairs, continual_rows, continual_table,
-                               correct_rows, markdown, without_untrained_dpo)
+                               correct_rows, markdown, scored_unseen, without_untrained_dpo)
 
 CORRECT_COLUMNS = ["config", "mode", "label", "correct", "lo", "hi"]
 CONTINUAL_COLUMNS = ["setting", "round", "batch", "label", "correct", "lo", "hi"]
@@ -23,7 +23,8 @@ def write_report(configs: list[str], modes: list[str], mode_pairs: list[tuple[st
     """Write ablation.md and ablation.png under out_dir; correct.csv, continual.csv and loss.csv under plots_dir."""
     data = collect(configs, Path(explore_dir), Path(metrics_dir), Path(paraphrase_dir), Path(models_dir),
                    Path(continual_dir))
-    compared = compare(without_untrained_dpo(comparison_pairs(configs, modes, mode_pairs), data), Path(eval_dir))
+    pairs = comparison_pairs(configs, modes, mode_pairs, unseen=scored_unseen(data))
+    compared = compare(without_untrained_dpo(pairs, data), Path(eval_dir))
     continual = continual_table(data) or continual_section(Path(continual_dir))  # older files: no counts
     text = "# STE ablation report\n\n" + markdown(data, modes, compared) + continual
     atomic_write_text(Path(out_dir) / "ablation.md", text)

@@ -347,6 +347,31 @@ def test_the_findings_give_unseen_against_seen_apis_where_they_were_scored():
     assert not [line for line in findings(data, []) if line.startswith("- Unseen APIs")]
 
 
+def test_configs_are_compared_with_full_on_the_unseen_apis_item_by_item(tmp_path):
+    """Each config scored on the unseen APIs against `full` there (the paired test of documentation reading), in the
+    comparisons table, in the Holm family, and in the findings; the README rebuilds it from the table."""
+    from scripts.readme_results import report_comparisons
+
+    paths = make_outputs(tmp_path)
+    unseen_right = {"full": {0}, "no_stm": {0, 1, 2, 3, 4}}
+    for config, right in unseen_right.items():
+        preds = [{"id": f"u{i}", "api": "rgb_to_hex", "well_formed": True, "api_match": True, "correct": i in right,
+                  "executable": i in right} for i in range(6)]
+        write_jsonl(Path(paths["eval_dir"]) / config / "finetuned" / "unseen" / "predictions.jsonl", preds)
+        path = Path(paths["metrics_dir"]) / f"{config}.json"
+        metrics = json.loads(path.read_text())
+        metrics["finetuned"]["unseen"] = summarize(preds)
+        write_json(path, metrics)
+    text = write_report.fn(["full", "no_stm"], MODES, PAIRS, **paths)
+    assert "| no_stm vs full (finetuned, unseen APIs) | 6 | 1 | 4 | 0 |" in text
+    assert "of 7 differences are significant" in text  # one family: 6 without the unseen APIs
+    assert ("- Each config against `full` on the unseen APIs, finetuned students (Correct %, 95% interval; "
+            "difference = the config minus `full`, in points):") in text
+    assert "  - `no_stm` vs `full`: 83.3 [43.6, 97.0] vs 16.7 [3.0, 56.4] on the same 6 items, +66.7 points" in text
+    rebuilt = report_comparisons(text, ["full", "no_stm"], MODES, ["full", "no_stm"])
+    assert [(t["first"], t["n"]) for t in rebuilt][-1] == (("no_stm", "finetuned/unseen"), 6)
+
+
 def test_examples_per_api_and_config_with_the_ones_short_of_twenty_marked():
     from ste.report.examples import examples_table
 

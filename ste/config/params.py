@@ -9,13 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import model_validator
+
 from ste.config.continual import ContinualSection
 from ste.config.dpo import DPOSection
 from ste.config.evaluate import EvaluateSection
 from ste.config.explore import ExploreSection
 from ste.config.filter import FilterSection
 from ste.config.finetune import FinetuneSection
-from ste.config.paraphrase import ParaphraseSection
+from ste.config.paraphrase import ParaphraseSection, check_doc_reading
 from ste.core.config import LLMSection, OrchestrationSection, Sections, ToolsSection
 from ste.core.errors import ConfigError
 
@@ -33,6 +35,11 @@ class Params(Sections):
     continual: ContinualSection = ContinualSection()
     dpo: DPOSection = DPOSection()
     orchestration: OrchestrationSection = OrchestrationSection()
+
+    @model_validator(mode="after")
+    def _across_sections(self) -> "Params":
+        check_doc_reading(self.paraphrase, self.explore)
+        return self
 
 
 def parse_params(data: Any, source: str = "params.yaml") -> Params:

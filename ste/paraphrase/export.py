@@ -3,7 +3,8 @@
 - demos.jsonl: Example records, the pool ICL retrieves demonstrations from.
 - sft.jsonl: {"messages": [...]} built with `ste.core.student`, so training prompts are exactly the
   evaluation prompts; optionally a second record per example (observation -> Final Answer) and
-  a seeded share of general instruction records (data/general/instructions.jsonl).
+  a seeded share of general instruction records (data/general/instructions.jsonl). With documentation
+  reading (a `distractor_pool`), each prompt lists the example's API among tools drawn for that example.
 - openai.jsonl: the same conversations in OpenAI tool-calling form ("tool_calls" with JSON-string
   arguments, a "tool" message, and the "tools" function specs), for trl, axolotl or an OpenAI job.
 """
@@ -69,8 +70,20 @@ def openai_record(example: Example, tools: list[dict], final_answer: bool) -> di
     return {"messages": messages, "tools": tools}
 
 
+def doc_reading_tools(example: Example, pool: list[str], distractors: tuple[int, int], seed: int) -> list[str]:
+    """The tools a documentation-reading prompt lists: the example's API and between `distractors[0]` and
+    `distractors[1]` others from `pool`, in a shuffled order; drawn from (seed, example id) alone, so an
+    example's list does not depend on the other examples."""
+    rng = random.Random(f"{seed}|doc-reading|{example.id}")
+    others = [a for a in pool if a != example.api]
+    listed = rng.sample(others, min(rng.randint(*distractors), len(others))) + [example.api]
+    rng.shuffle(listed)
+    return listed
+
+
 def export_examples(examples: list[Example], registry: Registry, out_dir: str | Path, settings: ParaphraseSection,
-                    *, apis: list[str] | None = None, general_path: str | Path | None = None) -> dict:
+                    *, apis: list[str] | None = None, general_path: str | Path | None = None,
+                    distractor_pool: list[str] | None = None) -> dict:
     """Write demos.jsonl, sft.jsonl and openai.jsonl under `out_dir`; return the counts.
 
     Args:
@@ -81,6 +94,8 @@ def export_examples(examples: list[Example], registry: Registry, out_dir: str | 
         apis: the APIs the student's prompt lists: pass the list evaluation uses so both prompts
             match. Default: the examples' APIs, in registry order.
         general_path: the general instruction pool, mixed in when `settings.general_ratio` > 0.
+        distractor_pool: documentation reading: each fine-tuning prompt lists its example's API among tools
+            of this pool (`doc_reading_tools`, `settings.doc_reading.distractors`) instead of `apis`.
     """
     used = {e.api for e in examples}
     unknown = sorted(a for a in used if a not in registry)
@@ -92,9 +107,15 @@ def export_examples(examples: list[Example], registry: Registry, out_dir: str | 
     if outside:
         raise DataError(f"examples call APIs the student prompt does not list: {', '.join(outside)}; add them to apis")
     out = Path(out_dir)
-    tools = [function_spec(registry, a) for a in apis]
-    sft = [r for e in examples for r in sft_records(e, registry, apis, settings.final_answer_records)]
-    oai = [openai_record(e, tools, settings.final_answer_records) for e in examples]
+
+    def listed(example: Example) -> list[str]:
+        if distractor_pool is None:
+            return apis
+        return doc_reading_tools(example, distractor_pool, settings.doc_reading.distractors, settings.seed)
+
+    sft = [r for e in examples for r in sft_records(e, registry, listed(e), settings.final_answer_records)]
+    oai = [openai_record(e, [function_spec(registry, a) for a in listed(e)], settings.final_answer_records)
+           for e in examples]
     general = general_records(general_path, len(sft), settings.general_ratio, settings.seed)
     if general:
         rng = random.Random(settings.seed)

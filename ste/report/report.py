@@ -35,6 +35,7 @@ REFERENCE = "full"  # every other config is compared with it, mode by mode
 BASELINE = ("baseline", "baseline")  # (config, mode) of the untrained student
 MODE_PAIRS = [("finetuned", "icl"), ("sft+dpo", "finetuned")]  # (first, second): compared within each config
 STUDENT = "finetuned"  # the student the findings compare across configs
+UNSEEN = "/unseen"  # a mode's scores on the unseen APIs: predictions under data/eval/<config>/<mode>/unseen/
 DENOMINATORS = {"api_match": "n_well_formed"}  # every other rate is over all n items scored
 LEAK_COUNTS = ("items", "any")  # the leakage entry's totals; its other integer entries count one kind each
 
@@ -92,11 +93,12 @@ def collect(configs: list[str], explore_dir: Path, metrics_dir: Path, paraphrase
 
 # ---------------------------------------------------------------- paired comparisons
 def comparison_pairs(configs: list[str], modes: list[str], mode_pairs: list[tuple[str, str]] = MODE_PAIRS,
-                     reference: str = REFERENCE) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+                     reference: str = REFERENCE, unseen: list[str] = ()) -> list[tuple[tuple[str, str], tuple[str, str]]]:
     """Which students to compare, as ((config, mode), (config, mode)) pairs, first minus second.
 
     Each config against `reference` in every student mode; `reference` in every student mode against the
-    baseline; and within each config, every (first, second) of `mode_pairs` whose modes both ran.
+    baseline; within each config, every (first, second) of `mode_pairs` whose modes both ran; and on the unseen
+    APIs, each config of `unseen` (those scored there, `scored_unseen`) against `reference`, STUDENT students.
     """
     student = [m for m in modes if m != "baseline"]
     pairs = []
@@ -105,7 +107,14 @@ def comparison_pairs(configs: list[str], modes: list[str], mode_pairs: list[tupl
         if "baseline" in modes:
             pairs += [((reference, m), BASELINE) for m in student]
     pairs += [((c, a), (c, b)) for c in configs for a, b in mode_pairs if a in student and b in student]
+    if reference in unseen and STUDENT in student:
+        pairs += [((c, STUDENT + UNSEEN), (reference, STUDENT + UNSEEN)) for c in unseen if c != reference]
     return pairs
+
+
+def scored_unseen(data: dict) -> list[str]:
+    """The configs whose STUDENT student was scored on the unseen APIs (`collect`'s data)."""
+    return [c for c, row in data["configs"].items() if row["modes"].get(STUDENT, {}).get("unseen")]
 
 
 def dpo_untrained(row: dict) -> bool:
@@ -164,14 +173,20 @@ def adjust(compared: list[dict]) -> list[dict]:
             for t in compared]
 
 
+def mode_label(mode: str) -> str:
+    """'finetuned', or 'finetuned, unseen APIs' for a mode's scores on the unseen APIs."""
+    return mode.replace(UNSEEN, ", unseen APIs")
+
+
 def student_name(student: tuple[str, str]) -> str:
-    return "baseline" if student == BASELINE else f"{student[0]} {student[1]}"
+    return "baseline" if student == BASELINE else f"{student[0]} {mode_label(student[1])}"
 
 
 def comparison_label(first: tuple[str, str], second: tuple[str, str]) -> str:
-    """'no_stm vs full (finetuned)', 'full: finetuned vs icl', 'full finetuned vs baseline'."""
+    """'no_stm vs full (finetuned)', 'full: finetuned vs icl', 'full finetuned vs baseline',
+    'doc_reading vs full (finetuned, unseen APIs)'."""
     if first[1] == second[1] and BASELINE not in (first, second):
-        return f"{first[0]} vs {second[0]} ({first[1]})"
+        return f"{first[0]} vs {second[0]} ({mode_label(first[1])})"
     if first[0] == second[0]:
         return f"{first[0]}: {first[1]} vs {second[1]}"
     return f"{student_name(first)} vs {student_name(second)}"
@@ -404,7 +419,8 @@ def findings(data: dict, compared: list[dict]) -> list[str]:
     output), every verdict (significant or not, helped or hurt) chosen by it."""
     lines = [f"- Paired comparisons: {significance_summary(compared)}"] if compared else []
     return (lines + _baseline_finding(data, compared) + _icl_finding(data) + _unseen_finding(data)
-            + _config_findings(data, compared) + _dpo_findings(data, compared) + continual_findings(data))
+            + _config_findings(data, compared) + _config_findings(data, compared, STUDENT + UNSEEN)
+            + _dpo_findings(data, compared) + continual_findings(data))
 
 
 def _find(compared: list[dict], first: tuple[str, str], second: tuple[str, str]) -> dict | None:
@@ -452,14 +468,18 @@ def _unseen_finding(data: dict) -> list[str]:
             + "; ".join(said) + "."]
 
 
-def _config_findings(data: dict, compared: list[dict]) -> list[str]:
-    """Each config's student against `full`'s, then which differences are significant."""
-    others = [c for c in data["configs"] if c != REFERENCE]
-    if REFERENCE not in data["configs"] or not others:
+def _config_findings(data: dict, compared: list[dict], mode: str = STUDENT) -> list[str]:
+    """Each config's `mode` student against `full`'s (on the unseen APIs for STUDENT + UNSEEN), then which
+    differences are significant."""
+    unseen = mode.endswith(UNSEEN)
+    scored = scored_unseen(data) if unseen else list(data["configs"])
+    others = [c for c in scored if c != REFERENCE]
+    if REFERENCE not in scored or not others:
         return []
-    tests = {c: _find(compared, (c, STUDENT), (REFERENCE, STUDENT)) for c in others}
-    lines = [f"- Each config against `{REFERENCE}`, {STUDENT} students (Correct %, 95% interval; difference = the "
-             f"config minus `{REFERENCE}`, in points):"]
+    tests = {c: _find(compared, (c, mode), (REFERENCE, mode)) for c in others}
+    where = " on the unseen APIs" if unseen else ""
+    lines = [f"- Each config against `{REFERENCE}`{where}, {mode.removesuffix(UNSEEN)} students (Correct %, 95% "
+             f"interval; difference = the config minus `{REFERENCE}`, in points):"]
     lines += [f"  - `{c}` vs `{REFERENCE}`: {_versus(t)}." for c, t in tests.items()]
     done = [(c, t) for c, t in tests.items() if t]
     if done:

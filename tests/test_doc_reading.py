@@ -1,0 +1,91 @@
+"""Documentation-reading training (paraphrase.doc_reading): each training prompt lists its example's API among tools
+drawn for that example, never a tool of the unseen APIs' categories; the report compares it on the unseen APIs."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ste.config.paraphrase import ParaphraseParams, ParaphraseSection
+from ste.config.params import parse_params
+from ste.core.config import ToolsSection
+from ste.core.errors import ConfigError
+from ste.core.io import read_jsonl
+from ste.core.schemas import Example
+from ste.core.tools import build_registry
+from ste.paraphrase.export import doc_reading_tools, export_examples
+from tasks.paraphrase import distractor_pool
+
+LISTED = re.compile(r"^([a-z][a-z0-9_]*): ", re.M)  # a tool's first line in the tool-mode prompt
+UNSEEN = ["from_roman_numeral", "get_local_time", "rgb_to_hex"]
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return build_registry(ToolsSection())
+
+
+def _params(**doc_reading) -> ParaphraseParams:
+    return ParaphraseParams.parse({"explore": {"configs": {"full": {}, "doc_reading": {}}},
+                                   "evaluate": {"unseen_apis": UNSEEN},
+                                   "paraphrase": {"doc_reading": {"configs": ["doc_reading"], **doc_reading}}})
+
+
+def _examples() -> list[Example]:
+    return [Example(id=f"t{i}", api=api, query=f"question {i}", arguments={"country": "Kenya"})
+            for i, api in enumerate(["get_country_capital", "find_emoji"] * 10)]
+
+
+def test_the_pool_holds_out_every_tool_of_the_unseen_apis_categories(registry):
+    pool = distractor_pool(_params(), registry)
+    held_out = {registry.get(a).category for a in UNSEEN}
+    assert set(pool) == {a for a in registry.names() if registry.get(a).category not in held_out}
+    assert not set(UNSEEN) & set(pool) and "to_roman_numeral" in registry and "to_roman_numeral" not in pool
+    assert len(pool) < len(registry.names())
+
+
+def test_training_prompts_list_the_api_among_drawn_tools_and_openai_specs_match(tmp_path, registry):
+    params = _params(distractors=[2, 7])
+    pool = distractor_pool(params, registry)
+    examples = _examples()
+    export_examples(examples, registry, tmp_path, params.paraphrase, apis=["get_country_capital", "find_emoji"],
+                    distractor_pool=pool)
+    sft, oai = read_jsonl(tmp_path / "sft.jsonl"), read_jsonl(tmp_path / "openai.jsonl")
+    lists = []
+    for record, openai, example in zip(sft, oai, examples):
+        listed = LISTED.findall(record["messages"][0]["content"])
+        assert example.api in listed and set(listed) <= set(pool) and 3 <= len(listed) <= 8
+        assert len(set(listed)) == len(listed)
+        assert [t["function"]["name"] for t in openai["tools"]] == listed  # the same list in both formats
+        assert record["messages"][2]["content"].startswith(f"Action: {example.api}\n")
+        lists.append(listed)
+    assert len({tuple(x) for x in lists}) == len(lists)  # drawn per example
+    assert len({len(x) for x in lists}) > 1 and len({x.index(e.api) for x, e in zip(lists, examples)}) > 1
+
+
+def test_an_examples_tool_list_depends_on_its_id_and_seed_only(registry):
+    pool = distractor_pool(_params(), registry)
+    example = _examples()[3]
+    first = doc_reading_tools(example, pool, (2, 7), seed=0)
+    assert doc_reading_tools(example.model_copy(update={"query": "other words"}), pool, (2, 7), 0) == first
+    assert doc_reading_tools(example, pool, (2, 7), seed=1) != first
+    assert doc_reading_tools(example, pool, (0, 0), seed=0) == [example.api]
+
+
+def test_other_configs_keep_the_evaluation_prompt(tmp_path, registry):
+    apis = ["get_country_capital", "find_emoji"]
+    export_examples(_examples(), registry, tmp_path, ParaphraseSection(), apis=apis)
+    for record in read_jsonl(tmp_path / "sft.jsonl"):
+        assert LISTED.findall(record["messages"][0]["content"]) == apis
+
+
+@pytest.mark.parametrize("doc_reading, expected", [
+    ({"configs": ["nope"]}, "paraphrase.doc_reading.configs: nope not in explore.configs"),
+    ({"distractors": [5, 2]}, "want \\[least, most\\]"),
+    ({"distractors": [-1, 2]}, "want \\[least, most\\]"),
+])
+def test_bad_doc_reading_settings_name_the_key(doc_reading, expected):
+    with pytest.raises(ConfigError, match=expected):
+        parse_params({"paraphrase": {"doc_reading": doc_reading}})
+    with pytest.raises(ConfigError, match=expected):
+        ParaphraseParams.parse({"paraphrase": {"doc_reading": doc_reading}})
