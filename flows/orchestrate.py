@@ -5,7 +5,7 @@ Drives DVC from Prefect so runs can be scheduled and watched in the Prefect UI:
 - `repro`: one `dvc repro` (DVC decides what to skip), of the whole pipeline or the named stages;
 - `sweep`: queue one `dvc exp run` per -S (a value list such as `-S finetune.lr=1e-4,1e-3` queues one
   experiment per value; each `--common` override goes into every experiment; `--target` stages limit each
-  experiment to them and what they depend on, e.g. one config's student instead of all seven), run the queue to
+  experiment to them and what they depend on, e.g. one config's student instead of every config's), run the queue to
   the end, fail if any of them failed, show `dvc exp show`; with
   `--record docs/sweeps/<name>.md`, also write that table there under the command and the commit it ran on,
   so that the sweep behind a tuned setting is kept in git;
