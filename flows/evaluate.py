@@ -1,10 +1,11 @@
 """python -m flows.evaluate --config full --mode icl --mode finetuned --mode sft+dpo \
     --demos data/paraphrase/full/demos.jsonl --adapter models/full/adapter --dpo-adapter models/full/dpo/adapter \
-    --out data/eval/full --metrics metrics/full.json --testset data/testset
+    --dpo-pairs models/full/dpo/pairs.jsonl --out data/eval/full --metrics metrics/full.json --testset data/testset
 
 The evaluate stage as a Prefect flow: one task per mode, metrics gathered into one DVC metrics file, with
 the config's leakage count: how many evaluated items share a value, a near-identical query or a query template with the
-examples the student trained on or retrieved (its demonstrations, which are its training examples).
+examples the student trained on or retrieved (its demonstrations, which are its training examples), or have a value
+in a reply of its DPO pairs.
 The sft+dpo student is the DPO adapter; where DPO had nothing to train on, it is the SFT adapter.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tasks.common import timed
 @flow(name="evaluate")
 def evaluate_flow(modes: list[str], out: str, metrics: str, testset: str, config: str | None = None,
                   demos: str | None = None, adapter: str | None = None, params_path: str = "params.yaml",
-                  dpo_adapter: str | None = None) -> dict:
+                  dpo_adapter: str | None = None, dpo_pairs: str | None = None) -> dict:
     """Evaluate each mode that params.yaml's evaluate.modes enables; write {mode: metrics, "leakage": counts}."""
     from tasks.evaluate import evaluate_mode, leakage  # torch: imported once run_cli has set the process environment
 
@@ -39,7 +40,7 @@ def evaluate_flow(modes: list[str], out: str, metrics: str, testset: str, config
                     part["test items"] = results[mode].get("n", 0)
                 timing.count("test items", part["test items"])
         if config and demos:
-            results["leakage"] = leakage(params, config, demos, testset)
+            results["leakage"] = leakage(params, config, demos, testset, dpo_pairs)
         write_json(metrics, results)
     return publish_summary(results, "evaluate", config or "baseline")
 
@@ -51,6 +52,7 @@ def main() -> None:
     parser.add_argument("--demos", help="the config's examples: ICL demonstrations, and what leakage is counted against")
     parser.add_argument("--adapter", help="the fine-tuned student's adapter")
     parser.add_argument("--dpo-adapter", help="the sft+dpo student's adapter (DPO's output)")
+    parser.add_argument("--dpo-pairs", help="DPO's preference pairs: their replies count in the leakage too")
     parser.add_argument("--out", required=True)
     parser.add_argument("--metrics", required=True, help="the DVC metrics file to write")
     parser.add_argument("--testset", required=True, help="the gold test set's folder (*.jsonl)")
@@ -65,7 +67,7 @@ def main() -> None:
     if "sft+dpo" in args.mode and not args.dpo_adapter:
         raise ConfigError("--mode sft+dpo needs --dpo-adapter")
     evaluate_flow(args.mode, args.out, args.metrics, args.testset, args.config, args.demos, args.adapter, args.params,
-                  args.dpo_adapter)
+                  args.dpo_adapter, args.dpo_pairs)
 
 
 if __name__ == "__main__":

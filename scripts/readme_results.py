@@ -71,8 +71,9 @@ def results_block(root: Path = ROOT) -> str:
     sizes = {m["n"] for m in [baseline, *(m for r in rows.values() for m in r.values())] if "n" in m}
     lines = [setup(params, sizes), "",
              "Correct calls on the held-out test split (%, 95% Wilson interval; n test items per student; Leaked:",
-             "test items whose value or question the config's training examples show: a shared argument, the value in an "
-             "example's query, observation or final answer, a near-identical query or the same query template).", ""]
+             "test items whose value or question the config's training data show: a shared argument, the value in an "
+             "example's query, observation or final answer or in a DPO reply, a near-identical query or the same query "
+             "template).", ""]
     if baseline:
         lines += [f"Zero-shot baseline (no STE): {rate_cell(baseline, 'correct')} of {baseline.get('n')} items.", ""]
     lines += ["| Config | " + " | ".join(label for _, label in STUDENTS) + " | n | Leaked |",

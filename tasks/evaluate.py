@@ -27,10 +27,7 @@ def evaluate_mode(params: EvaluateParams, mode: str, out_dir: str, testset: str,
     "unseen" in metrics.json). The trained modes load the SFT adapter, sft+dpo DPO's where it trained
     (`ste.core.weights.student_weights`)."""
     registry = build_registry(params.tools)
-    explored = (params.explore.resolve(config) if config else params.explore.defaults).apis
-    gold = load_testset(testset)
-    seen = eval_items(params.evaluate, registry, gold, explored)
-    unseen = unseen_items(params.evaluate, registry, gold, registry.select(explored))
+    seen, unseen = selections(params, registry, testset, config)
     retriever = None
     if mode == "icl":
         retriever = Retriever(read_jsonl(demos_path, Example), kind=params.evaluate.retriever)
@@ -59,16 +56,25 @@ def _predict_and_write(params: EvaluateParams, model: ChatModel, registry: Regis
     return metrics
 
 
-@stage_task(retries=0)
-def leakage(params: EvaluateParams, config: str, examples_path: str, testset: str) -> dict:
-    """How many of the config's evaluated items (seen and unseen APIs) its training data shows, by kind
-    (`training_overlap`)."""
-    registry = build_registry(params.tools)
+def selections(params: EvaluateParams, registry: Registry, testset: str,
+               config: str | None) -> tuple[tuple[list[str], list[TestItem]], tuple[list[str], list[TestItem]]]:
+    """The seen and the unseen APIs of `config` (the defaults' without one), each with its gold items."""
+    explored = (params.explore.resolve(config) if config else params.explore.defaults).apis
     gold = load_testset(testset)
-    explored = params.explore.resolve(config).apis
-    _, items = eval_items(params.evaluate, registry, gold, explored)
-    _, unseen = unseen_items(params.evaluate, registry, gold, registry.select(explored))
-    return training_overlap(items + unseen, read_jsonl(examples_path, Example), registry)
+    return (eval_items(params.evaluate, registry, gold, explored),
+            unseen_items(params.evaluate, registry, gold, registry.select(explored)))
+
+
+@stage_task(retries=0)
+def leakage(params: EvaluateParams, config: str, examples_path: str, testset: str,
+            pairs_path: str | None = None) -> dict:
+    """How many of the config's evaluated items (seen and unseen APIs) its training data shows, by kind
+    (`training_overlap`): its examples, and the replies of its DPO pairs (`pairs_path`)."""
+    registry = build_registry(params.tools)
+    (_, seen), (_, unseen) = selections(params, registry, testset, config)
+    pairs = read_jsonl(pairs_path) if pairs_path else []
+    replies = [m["content"] for pair in pairs for side in ("chosen", "rejected") for m in pair[side]]
+    return training_overlap(seen + unseen, read_jsonl(examples_path, Example), registry, replies)
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:

@@ -25,8 +25,9 @@ RIGHT = {("baseline", "baseline"): set(), ("full", "icl"): {0}, ("full", "finetu
          ("no_stm", "icl"): {0}, ("no_stm", "finetuned"): {0, 1, 2, 3, 6}}
 # Shaped like the leakage entry of metrics/<config>.json (test_fixtures_are_shaped_like_the_committed_metrics).
 LEAKAGE = {"items": 10, "shared_value": 1, "value_in_text": 0, "near_duplicate_query": 0, "same_template_query": 0,
-           "any": 1, "ids": {"shared_value": ["q3"], "value_in_text": [], "near_duplicate_query": [],
-                             "same_template_query": []}}
+           "value_in_dpo_reply": 0, "any": 1, "ids": {"shared_value": ["q3"], "value_in_text": [],
+                                                      "near_duplicate_query": [], "same_template_query": [],
+                                                      "value_in_dpo_reply": []}}
 
 
 def make_outputs(root: Path, *, predictions: bool = True, extras: bool = True) -> dict[str, str]:

@@ -91,13 +91,18 @@ def test_training_overlap_counts_shared_values_copied_queries_and_values_in_trai
     ]
     overlap = training_overlap(items, examples, registry)
     assert overlap["ids"] == {"shared_value": ["a-1", "a-2"], "value_in_text": ["a-1", "a-5"],
-                              "near_duplicate_query": ["a-3"], "same_template_query": ["a-6"]}
+                              "near_duplicate_query": ["a-3"], "same_template_query": ["a-6"], "value_in_dpo_reply": []}
     assert {k: v for k, v in overlap.items() if k != "ids"} == {
         "items": 6, "shared_value": 2, "value_in_text": 2, "near_duplicate_query": 1, "same_template_query": 1,
-        "any": 5}
+        "value_in_dpo_reply": 0, "any": 5}
     # Without a registry the enum value "mass" counts as shared too.
     assert training_overlap(items, examples)["ids"]["shared_value"] == ["a-1", "a-2", "a-3"]
     assert training_overlap(items, [])["any"] == 0
+    # A DPO pair's reply, chosen or rejected, is trained on: a gold value in one counts.
+    replies = ['Action: find_city\nAction Input: {"city": "Seville"}', "Final Answer: about 600,000 people."]
+    with_dpo = training_overlap(items, examples, registry, replies)
+    assert with_dpo["ids"]["value_in_dpo_reply"] == ["a-4"] and with_dpo["any"] == 6
+    assert overlap["ids"]["value_in_dpo_reply"] == []
 
 
 def test_a_question_template_masks_values_and_keeps_the_wording():

@@ -177,25 +177,28 @@ def static_leaks(items: Iterable[TestItem], registry: Registry, visible: Visible
     return out
 
 
-def training_overlap(items: list[TestItem], examples: list[Example], registry: Registry | None = None) -> dict:
+def training_overlap(items: list[TestItem], examples: list[Example], registry: Registry | None = None,
+                     replies: list[str] = ()) -> dict:
     """How many evaluated items the training data shows, by kind of overlap.
 
     Args:
         items: the evaluated gold items of one config.
         examples: that config's training examples or ICL demonstrations.
         registry: when given, enum values (which every prompt prints) are not counted as shared.
+        replies: the replies of its DPO preference pairs, chosen and rejected (a rejected call is trained on too).
 
     Returns:
         {"items": n, "any": j, <kind>: k, ..., "ids": {<kind>: [item ids]}}, the kinds being
         shared_value (an identifying value equals an example's argument), value_in_text (it is a phrase
-        of an example's query, observation or final answer), near_duplicate_query and same_template_query
-        (the query has an example query's `question_template`).
+        of an example's query, observation or final answer), near_duplicate_query, same_template_query
+        (the query has an example query's `question_template`) and value_in_dpo_reply (a phrase of a reply).
     """
     seen = {form for e in examples for _, v in leaves(e.arguments) for form in value_forms(v, rounded=False)}
     corpus = "\n".join(normalise(f"{e.query}\n{e.observation}\n{e.final_answer}") for e in examples)
+    said = "\n".join(normalise(r) for r in replies)
     queries = [e.query for e in examples]
     templates = {question_template(q) for q in queries}
-    kinds = ("shared_value", "value_in_text", "near_duplicate_query", "same_template_query")
+    kinds = ("shared_value", "value_in_text", "near_duplicate_query", "same_template_query", "value_in_dpo_reply")
     ids: dict[str, list[str]] = {kind: [] for kind in kinds}
     for item in items:
         values = [v for _, v in identifying_values(item.arguments, _schema(registry, item.api))]
@@ -204,6 +207,7 @@ def training_overlap(items: list[TestItem], examples: list[Example], registry: R
             "value_in_text": any(value_in_text(v, corpus) for v in values),
             "near_duplicate_query": any(near_duplicate(item.query, q) for q in queries),
             "same_template_query": question_template(item.query) in templates,
+            "value_in_dpo_reply": any(value_in_text(v, said) for v in values),
         }
         for kind in kinds:
             if found[kind]:
