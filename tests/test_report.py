@@ -75,7 +75,7 @@ def test_every_rate_has_its_interval_and_the_split_n_and_leakage(tmp_path):
     assert "| (no STE) | baseline | test | 10 | 100.0 [72.2, 100.0] | 80.0 [49.0, 94.3] | 0.0 [0.0, 27.8] |" in text
     assert "| full | finetuned | test | 10 | 100.0 [72.2, 100.0] | 80.0 [49.0, 94.3] | 60.0 [31.3, 83.2] |" in text
     assert "| 1/10 |" in text
-    assert "full 1/10 (shared_value 1: q3, value_in_text 0, near_duplicate_query 0, same_template_query 0)." in text
+    assert "full 1/10 (shared_value 1: q3, value_in_text 0, near_duplicate_query 0, same_template_query 0, value_in_dpo_reply 0)." in text
     assert "ids" not in text  # the ids list the leaked items of each kind; they are no kind of leak themselves
     assert text.count("| – |") >= 3  # the baseline and no_stm rows have no leakage counts
     # The continual table: every Correct % with its interval, from the counts beside the CSV.
