@@ -106,3 +106,31 @@ def test_every_caller_of_run_finetune_gets_the_processes_its_settings_ask_for(tm
                            init_adapter=tmp_path / "previous")
     assert summary == {"n": 1} and seen["module"] == "ste.training.finetune" and seen["processes"] == 2
     assert seen["init_adapter"] == tmp_path / "previous" and read_jsonl(seen["data"]) == RECORDS
+
+
+def test_the_same_training_writes_the_same_bytes_whatever_the_processs_hash_seed(tiny_model_dir, tmp_path):
+    """DVC hashes the adapter folder, the input of DPO, evaluation and continual learning: a second run must
+    write the very same bytes. PEFT writes `target_modules` in the order of Python's string hashing, seeded per
+    process (PYTHONHASHSEED): two processes with other seeds train the same adapter and must agree."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    script = (
+        "import sys; from pathlib import Path; from ste.training.finetune import finetune; "
+        "from tests.test_finetune import RECORDS, settings; "
+        "finetune(Path(sys.argv[1]), RECORDS, settings(epochs=1), Path(sys.argv[2]), Path(sys.argv[3]))")
+
+    def files(seed: str) -> dict[str, str]:
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", script, str(tiny_model_dir), str(out), str(tmp_path / f"ckpt{seed}")],
+                       cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
+        return {p.relative_to(out).as_posix(): hashlib.md5(p.read_bytes()).hexdigest()
+                for p in sorted(out.rglob("*")) if p.is_file()}
+
+    first, second = files("1"), files("2")
+    assert "adapter/adapter_config.json" in first and first == second

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 from ste.core.io import atomic_write_dir, atomic_write_text, write_json
+
+ADAPTER_CONFIG = "adapter_config.json"
+SET_VALUED = ("target_modules", "exclude_modules")  # PEFT keeps these as sets: written in string-hash order
 
 
 def save_weights(folder: Path, model, tok, params: dict, **save_options) -> None:
@@ -18,8 +22,22 @@ def save_weights(folder: Path, model, tok, params: dict, **save_options) -> None
         model.save_pretrained(tmp, **save_options)
         tok.save_pretrained(tmp)
         write_json(tmp / "params.json", params)
+        sort_set_valued(tmp / ADAPTER_CONFIG)
 
     atomic_write_dir(folder, save)
+
+
+def sort_set_valued(path: Path) -> None:
+    """Sort the lists PEFT holds as sets (`SET_VALUED`) in an adapter's config. It writes them in the order of
+    Python's string hashing, which each process seeds anew: unsorted, the same training writes other bytes in
+    another process, and DVC's hash of the adapter (the input of every later stage) changes with it."""
+    if not path.exists():  # a full model: no adapter config
+        return
+    config = json.loads(path.read_text(encoding="utf-8"))
+    for key in SET_VALUED:
+        if isinstance(config.get(key), list):
+            config[key] = sorted(config[key])
+    atomic_write_text(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def write_history(path: Path, header: list[str], history: list) -> None:
