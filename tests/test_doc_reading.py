@@ -18,6 +18,8 @@ from tasks.paraphrase import distractor_pool
 
 LISTED = re.compile(r"^([a-z][a-z0-9_]*): ", re.M)  # a tool's first line in the tool-mode prompt
 UNSEEN = ["from_roman_numeral", "get_local_time", "rgb_to_hex"]
+EXPLORED = ["convert_units", "get_country_capital", "day_of_week", "find_emoji", "get_airport_by_code",
+            "get_currency_info", "find_city", "lookup_zip_code"]  # params.yaml's: the evaluation prompt lists them
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +50,14 @@ def test_training_prompts_list_the_api_among_drawn_tools_and_openai_specs_match(
     params = _params(distractors=[2, 7])
     pool = distractor_pool(params, registry)
     examples = _examples()
-    export_examples(examples, registry, tmp_path, params.paraphrase, apis=["get_country_capital", "find_emoji"],
-                    distractor_pool=pool)
+    export_examples(examples, registry, tmp_path, params.paraphrase, apis=EXPLORED, distractor_pool=pool)
     sft, oai = read_jsonl(tmp_path / "sft.jsonl"), read_jsonl(tmp_path / "openai.jsonl")
     lists = []
+    budget = len(registry.describe(EXPLORED))
     for record, openai, example in zip(sft, oai, examples):
         listed = LISTED.findall(record["messages"][0]["content"])
-        assert example.api in listed and set(listed) <= set(pool) and 3 <= len(listed) <= 8
+        assert example.api in listed and set(listed) <= set(pool) and 1 <= len(listed) <= 8
+        assert len(registry.describe(listed)) <= budget  # never longer than the evaluation prompt's list
         assert len(set(listed)) == len(listed)
         assert [t["function"]["name"] for t in openai["tools"]] == listed  # the same list in both formats
         assert record["messages"][2]["content"].startswith(f"Action: {example.api}\n")
@@ -70,6 +73,8 @@ def test_an_examples_tool_list_depends_on_its_id_and_seed_only(registry):
     assert doc_reading_tools(example.model_copy(update={"query": "other words"}), pool, (2, 7), 0) == first
     assert doc_reading_tools(example, pool, (2, 7), seed=1) != first
     assert doc_reading_tools(example, pool, (0, 0), seed=0) == [example.api]
+    short = doc_reading_tools(example, pool, (7, 7), seed=0, fits=lambda tools: len(tools) <= 3)
+    assert len(short) == 3 and example.api in short and set(short) <= set(doc_reading_tools(example, pool, (7, 7), 0))
 
 
 def test_other_configs_keep_the_evaluation_prompt(tmp_path, registry):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ste.config.paraphrase import ParaphraseSection
 from ste.core.errors import DataError
@@ -70,13 +70,17 @@ def openai_record(example: Example, tools: list[dict], final_answer: bool) -> di
     return {"messages": messages, "tools": tools}
 
 
-def doc_reading_tools(example: Example, pool: list[str], distractors: tuple[int, int], seed: int) -> list[str]:
-    """The tools a documentation-reading prompt lists: the example's API and between `distractors[0]` and
-    `distractors[1]` others from `pool`, in a shuffled order; drawn from (seed, example id) alone, so an
-    example's list does not depend on the other examples."""
+def doc_reading_tools(example: Example, pool: list[str], distractors: tuple[int, int], seed: int,
+                      fits: Callable[[list[str]], bool] = lambda listed: True) -> list[str]:
+    """The tools a documentation-reading prompt lists: the example's API and up to `distractors[1]` others drawn
+    from `pool` (at least `distractors[0]` drawn; a drawn tool that would make the list fail `fits` is left out),
+    in a shuffled order; drawn from (seed, example id) alone, so an example's list does not depend on the others."""
     rng = random.Random(f"{seed}|doc-reading|{example.id}")
     others = [a for a in pool if a != example.api]
-    listed = rng.sample(others, min(rng.randint(*distractors), len(others))) + [example.api]
+    listed = [example.api]
+    for tool in rng.sample(others, min(rng.randint(*distractors), len(others))):
+        if fits(listed + [tool]):
+            listed.append(tool)
     rng.shuffle(listed)
     return listed
 
@@ -95,7 +99,8 @@ def export_examples(examples: list[Example], registry: Registry, out_dir: str | 
             match. Default: the examples' APIs, in registry order.
         general_path: the general instruction pool, mixed in when `settings.general_ratio` > 0.
         distractor_pool: documentation reading: each fine-tuning prompt lists its example's API among tools
-            of this pool (`doc_reading_tools`, `settings.doc_reading.distractors`) instead of `apis`.
+            of this pool (`doc_reading_tools`, `settings.doc_reading.distractors`) instead of `apis`, the
+            list's descriptions no longer than those of `apis` (so it fits `finetune.max_length` as they do).
     """
     used = {e.api for e in examples}
     unknown = sorted(a for a in used if a not in registry)
@@ -108,10 +113,13 @@ def export_examples(examples: list[Example], registry: Registry, out_dir: str | 
         raise DataError(f"examples call APIs the student prompt does not list: {', '.join(outside)}; add them to apis")
     out = Path(out_dir)
 
+    budget = len(registry.describe(apis))  # no longer than the evaluation prompt's tool list: it fits as that one does
+
     def listed(example: Example) -> list[str]:
         if distractor_pool is None:
             return apis
-        return doc_reading_tools(example, distractor_pool, settings.doc_reading.distractors, settings.seed)
+        return doc_reading_tools(example, distractor_pool, settings.doc_reading.distractors, settings.seed,
+                                 fits=lambda tools: len(registry.describe(tools)) <= budget)
 
     sft = [r for e in examples for r in sft_records(e, registry, listed(e), settings.final_answer_records)]
     oai = [openai_record(e, [function_spec(registry, a) for a in listed(e)], settings.final_answer_records)
