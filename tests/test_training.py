@@ -9,7 +9,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from ste.config.finetune import FinetuneSection
 from ste.config.params import parse_params
 from ste.core.io import write_jsonl
-from ste.training.finetune import IGNORE, _batch_loss, _checkpointed, collate, encode, finetune, shared_prefix
+from ste.training.finetune import (IGNORE, _batch_loss, _checkpointed, collate, encode, finetune, pass_tokens,
+                                  shared_prefix, split_passes)
 from ste.training.launch import launch
 from tests.test_finetune import CALLS, RECORDS, chat, settings
 
@@ -134,3 +135,48 @@ def test_the_same_training_writes_the_same_bytes_whatever_the_processs_hash_seed
 
     first, second = files("1"), files("2")
     assert "adapter/adapter_config.json" in first and first == second
+
+
+def test_rows_that_share_their_prompt_start_stay_in_one_pass_and_others_are_cut_within_the_budget():
+    shared = [([1] * 90 + [t, 7], [IGNORE] * 91 + [7]) for t in range(2, 6)]  # a 90-token start, 2 tokens each
+    assert pass_tokens(shared) == 90 + 4 * 2 and split_passes([0, 1, 2, 3], lambda i: [shared[i]], 100) == [[0, 1, 2, 3]]
+    apart = [([t] * 40, [IGNORE] * 39 + [t]) for t in range(1, 6)]  # no common start: 40 tokens each
+    assert pass_tokens(apart[:2]) == 80
+    assert split_passes([4, 0, 3, 1, 2], lambda i: [apart[i]], 100) == [[4, 0], [3, 1], [2]]  # order kept
+    assert split_passes([0, 1], lambda i: [apart[i]], 10) == [[0], [1]]  # an item over the budget: alone
+
+
+def test_a_micro_batch_cut_into_passes_trains_the_weights_of_one_pass(tiny_model_dir, tmp_path, monkeypatch):
+    """Rows with other system prompts share no start: under a small PASS_TOKENS each micro-batch of 3 runs in
+    several passes, whose gradients add up to the same step (fine-tuning and DPO alike)."""
+    from ste.dpo.train import train_dpo
+    from tests.test_dpo import PAIRS, settings as dpo_settings
+
+    records = [{"messages": [{"role": "system", "content": f"Tools, list {i}."}, *r["messages"][1:]]}
+               for i, r in enumerate(RECORDS)]
+    pairs = [{**p, "prompt": [{"role": "system", "content": f"Tools, list {i}."}, *p["prompt"][1:]]}
+             for i, p in enumerate(PAIRS)]
+    runs, cuts = {}, []
+
+    def recorded(items, rows_of, budget=None):
+        cuts.append(len(split_passes(items, rows_of, budget)))
+        return split_passes(items, rows_of, budget)
+
+    for module in ("ste.training.finetune", "ste.dpo.train"):
+        monkeypatch.setattr(f"{module}.split_passes", recorded)
+    for budget in (10_000, 1):
+        monkeypatch.setattr("ste.training.finetune.PASS_TOKENS", budget)
+        cuts.clear()
+        sft = tmp_path / f"sft{budget}"
+        runs[budget] = [finetune(tiny_model_dir, records, settings(batch_size=3, lora_dropout=0.0), sft,
+                                 tmp_path / f"c{budget}"),
+                        train_dpo(tiny_model_dir, sft / "adapter", pairs, dpo_settings(), sft / "dpo",
+                                  tmp_path / f"d{budget}")]
+        assert max(cuts) == (1 if budget > 1 else 3)  # micro-batches of 3 rows, of 2 pairs: 1 pass, or 3 and 2
+    for stage in ("", "dpo/"):
+        a, b = (load_file(tmp_path / f"sft{n}" / f"{stage}adapter" / "adapter_model.safetensors") for n in runs)
+        assert a.keys() == b.keys()
+        for k in a:  # as with two processes: Adam turns the float sums' other order into ~4e-5 on the weights
+            torch.testing.assert_close(a[k], b[k], rtol=1e-3, atol=2e-4)
+    assert runs[1][0]["final_loss"] == pytest.approx(runs[10_000][0]["final_loss"], rel=1e-4)
+    assert runs[1][1]["final_margin"] == pytest.approx(runs[10_000][1]["final_margin"], rel=1e-3, abs=1e-5)

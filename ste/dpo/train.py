@@ -37,7 +37,7 @@ from ste.core.io import read_jsonl
 from ste.core.provenance import fingerprint
 from ste.core.weights import adapter_key, is_untrained
 from ste.dpo.trl_engine import METRICS, train_trl
-from ste.training.finetune import IGNORE, collate, encode, shared_prefix, target_logits
+from ste.training.finetune import IGNORE, collate, encode, shared_prefix, split_passes, target_logits
 from ste.training.launch import in_processes, job_parser, run_job
 from ste.training.loop import CHECKPOINT, train
 from ste.training.outputs import save_weights, write_history
@@ -127,6 +127,9 @@ class _Pairs:
     def norm(self, items: list[int]) -> tuple[int, int]:
         """Pairs of the step, and their chosen calls' tokens (the sft term's mean)."""
         return len(items), sum(x != IGNORE for i in items for x in self.pairs[i][0][1][1:])
+
+    def passes(self, items: list[int]) -> list[list[int]]:
+        return split_passes(items, lambda i: list(self.pairs[i]))  # a pair's two rows share their prompt
 
     def loss(self, model, items: list[int], norm: tuple[int, int]) -> tuple[torch.Tensor, dict[str, float]]:
         s, (n_pairs, n_chosen) = self.settings, norm

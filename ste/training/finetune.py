@@ -5,9 +5,10 @@ every continual round call `run_finetune`: `finetune` in this process, or this m
 processes (`ste.training.launch`).
 
 The loss covers only the assistant turns, and the system prompt a micro-batch's records share (the API
-descriptions, most of each record) goes through the model once. The loop itself (`ste.training.loop`, under
-accelerate) is shared with DPO: resumable checkpoints (a run that was interrupted ends with the same weights
-as one that never stopped), one or several processes, the loss history.
+descriptions, most of each record) goes through the model once; rows that share no start (`paraphrase.doc_reading`)
+go in passes of at most `PASS_TOKENS` tokens. The loop itself (`ste.training.loop`, under accelerate) is shared
+with DPO: resumable checkpoints (a run that was interrupted ends with the same weights as one that never
+stopped), one or several processes, the loss history.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +32,11 @@ from ste.training.outputs import save_weights, write_history
 
 log = logging.getLogger(__name__)
 IGNORE = -100  # label of tokens that carry no loss
+# The most tokens one forward and backward pass puts through the model (`pass_tokens`): a micro-batch over it
+# is split into passes whose gradients add up to the same step, so activation memory stays bounded where rows
+# share no prompt start. The default configs' micro-batches stay within it (at most ~1600 tokens), unsplit.
+# A constant, not a setting: the gradient is the same whatever the split, and params.json stays as it was.
+PASS_TOKENS = 2048
 
 
 # ---------------------------------------------------------------- data
@@ -119,6 +125,24 @@ def shared_prefix(rows: list[tuple[list[int], list[int]]]) -> int:
     while n < limit and all(ids[n] == first[n] and labels[n + 1] == IGNORE for ids, labels in rows):
         n += 1
     return n
+
+
+def pass_tokens(rows: list[tuple[list[int], list[int]]]) -> int:
+    """Tokens a pass of `rows` puts through the model: their shared prefix once, then every row padded."""
+    prefix = shared_prefix(rows)
+    return prefix + len(rows) * (max(len(ids) for ids, _ in rows) - prefix)
+
+
+def split_passes(items: list[int], rows_of: Callable[[int], list], budget: int | None = None) -> list[list[int]]:
+    """`items` in order, cut into passes of at most `budget` tokens (default `PASS_TOKENS`) by `pass_tokens` of
+    their rows; an item over the budget makes a pass alone."""
+    budget = PASS_TOKENS if budget is None else budget
+    passes: list[list[int]] = [[]]
+    for item in items:
+        if passes[-1] and pass_tokens([row for i in [*passes[-1], item] for row in rows_of(i)]) > budget:
+            passes.append([])
+        passes[-1].append(item)
+    return passes
 
 
 def target_logits(model, batch: dict[str, torch.Tensor], prefix: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -213,6 +237,9 @@ class _Rows:
 
     def norm(self, items: list[int]) -> int:
         return sum(x != IGNORE for i in items for x in self.rows[i][1][1:])
+
+    def passes(self, items: list[int]) -> list[list[int]]:
+        return split_passes(items, lambda i: [self.rows[i]])
 
     def loss(self, model, items: list[int], norm: int) -> tuple[torch.Tensor, dict]:
         micro = [self.rows[i] for i in items]

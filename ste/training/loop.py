@@ -1,8 +1,8 @@
 """The training loop of fine-tuning (ste/training/finetune.py) and DPO (ste/dpo/train.py), under Hugging Face accelerate.
 
-An objective says what the items are (chat rows, preference pairs) and what one micro-batch of them costs;
-this loop does the rest, top to bottom: seeded micro-batches per epoch, gradient accumulation, clipping, the
-learning-rate schedule, resumable checkpoints, the loss history. `Accelerator` prepares the model, optimizer
+An objective says what the items are (chat rows, preference pairs), what one micro-batch of them costs and
+how to cut it into passes that bound memory; this loop does the rest, top to bottom: seeded micro-batches per
+epoch, gradient accumulation, clipping, the learning-rate schedule, resumable checkpoints, the loss history. `Accelerator` prepares the model, optimizer
 and scheduler for one process (CPU or GPU) or for N processes started by `ste.training.launch` (DDP; FSDP for full
 fine-tuning on GPUs). The processes split every micro-batch between them, so N processes of `batch_size`
 rows take the very steps one process takes with N x `batch_size` rows.
@@ -49,6 +49,9 @@ class Objective(Protocol):
 
     def norm(self, items: list[int]) -> Any:
         """What one optimizer step's losses are divided by (its items on every process together)."""
+
+    def passes(self, items: list[int]) -> list[list[int]]:
+        """A micro-batch cut into the forward and backward passes that bound its memory (often just one)."""
 
     def loss(self, model, items: list[int], norm: Any) -> tuple[torch.Tensor, dict[str, float]]:
         """The loss of `items` divided by `norm`, and their share of each metric in `columns` (same division)."""
@@ -150,11 +153,15 @@ def train(model, objective: Objective, settings, checkpoint: Path, run_id: str,
             # Every process must take part in every backward: one left without items (an epoch's last, short
             # micro-batch) computes the first item with no weight.
             weight = 1.0 if mine else 0.0
-            # Gradients are summed across processes once per step, after its last micro-batch.
-            with acc.no_sync(model) if i < len(batches) - 1 else nullcontext(), acc.autocast():
-                loss, metrics = objective.loss(model, mine or idx[:1], norm)
-            acc.backward(loss * (weight * procs))  # DDP averages gradients over processes; the loss is a sum
-            sums += weight * torch.tensor([loss.item(), *(metrics[c] for c in objective.columns)], dtype=torch.float64)
+            passes = objective.passes(mine or idx[:1])
+            for j, part in enumerate(passes):
+                # Gradients are summed across processes once per step, after its last pass.
+                last = i == len(batches) - 1 and j == len(passes) - 1
+                with nullcontext() if last else acc.no_sync(model), acc.autocast():
+                    loss, metrics = objective.loss(model, part, norm)
+                acc.backward(loss * (weight * procs))  # DDP averages gradients over processes; the loss is a sum
+                sums += weight * torch.tensor([loss.item(), *(metrics[c] for c in objective.columns)],
+                                              dtype=torch.float64)
         if procs > 1:
             sums = acc.reduce(sums.to(acc.device), "sum").cpu()
         acc.clip_grad_norm_(model.parameters(), 1.0)
