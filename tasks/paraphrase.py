@@ -9,18 +9,9 @@ from ste.core.io import read_jsonl, write_json, write_jsonl
 from ste.core.llm.factory import build_chat_model
 from ste.core.schemas import Example, Trial, Verdict
 from ste.core.tools import build_registry
-from ste.core.tools.base import Registry
-from ste.paraphrase.export import export_examples
+from ste.paraphrase.export import distractor_pool, export_examples
 from ste.paraphrase.pairs import export_pairs
 from ste.paraphrase.paraphrase import paraphrase
-
-
-def distractor_pool(params: ParaphraseParams, registry: Registry) -> list[str]:
-    """The tools a documentation-reading prompt may list: every tool outside the unseen APIs' categories, so that
-    neither an unseen API nor a sibling of one is read in training."""
-    unseen = registry.select(params.evaluate.unseen_apis) if params.evaluate.unseen_apis else []
-    held_out = {registry.get(a).category for a in unseen}
-    return [a for a in registry.names() if registry.get(a).category not in held_out]
 
 
 @stage_task
@@ -38,7 +29,8 @@ def paraphrase_stage(params: ParaphraseParams, config: str, kept_path: str, out_
     write_jsonl(out / "rejected.jsonl", result.rejected)
     # The student's prompt lists the config's explored APIs, in training as in evaluation.
     apis = registry.select(params.explore.resolve(config).apis)
-    pool = distractor_pool(params, registry) if config in params.paraphrase.doc_reading.configs else None
+    doc_reading = config in params.paraphrase.doc_reading.configs
+    pool = distractor_pool(registry, params.evaluate.unseen_apis) if doc_reading else None
     counts = export_examples(result.examples, registry, out, params.paraphrase, apis=apis, general_path=general_path,
                              distractor_pool=pool)
     summary = {**result.summary, "export": counts}

@@ -13,8 +13,7 @@ from ste.core.errors import ConfigError
 from ste.core.io import read_jsonl
 from ste.core.schemas import Example
 from ste.core.tools import build_registry
-from ste.paraphrase.export import doc_reading_tools, export_examples
-from tasks.paraphrase import distractor_pool
+from ste.paraphrase.export import distractor_pool, doc_reading_tools, export_examples
 
 LISTED = re.compile(r"^([a-z][a-z0-9_]*): ", re.M)  # a tool's first line in the tool-mode prompt
 UNSEEN = ["from_roman_numeral", "get_local_time", "rgb_to_hex"]
@@ -39,7 +38,7 @@ def _examples() -> list[Example]:
 
 
 def test_the_pool_holds_out_every_tool_of_the_unseen_apis_categories(registry):
-    pool = distractor_pool(_params(), registry)
+    pool = distractor_pool(registry, UNSEEN)
     held_out = {registry.get(a).category for a in UNSEEN}
     assert set(pool) == {a for a in registry.names() if registry.get(a).category not in held_out}
     assert not set(UNSEEN) & set(pool) and "to_roman_numeral" in registry and "to_roman_numeral" not in pool
@@ -48,7 +47,7 @@ def test_the_pool_holds_out_every_tool_of_the_unseen_apis_categories(registry):
 
 def test_training_prompts_list_the_api_among_drawn_tools_and_openai_specs_match(tmp_path, registry):
     params = _params(distractors=[2, 7])
-    pool = distractor_pool(params, registry)
+    pool = distractor_pool(registry, params.evaluate.unseen_apis)
     examples = _examples()
     export_examples(examples, registry, tmp_path, params.paraphrase, apis=EXPLORED, distractor_pool=pool)
     sft, oai = read_jsonl(tmp_path / "sft.jsonl"), read_jsonl(tmp_path / "openai.jsonl")
@@ -67,7 +66,7 @@ def test_training_prompts_list_the_api_among_drawn_tools_and_openai_specs_match(
 
 
 def test_an_examples_tool_list_depends_on_its_id_and_seed_only(registry):
-    pool = distractor_pool(_params(), registry)
+    pool = distractor_pool(registry, UNSEEN)
     example = _examples()[3]
     first = doc_reading_tools(example, pool, (2, 7), seed=0)
     assert doc_reading_tools(example.model_copy(update={"query": "other words"}), pool, (2, 7), 0) == first

@@ -70,6 +70,13 @@ def openai_record(example: Example, tools: list[dict], final_answer: bool) -> di
     return {"messages": messages, "tools": tools}
 
 
+def distractor_pool(registry: Registry, unseen_apis: list[str]) -> list[str]:
+    """The tools a documentation-reading prompt may list: every tool outside the unseen APIs' categories, so that
+    neither an unseen API nor a sibling of one is read in training."""
+    held_out = {registry.get(a).category for a in registry.select(unseen_apis)} if unseen_apis else set()
+    return [a for a in registry.names() if registry.get(a).category not in held_out]
+
+
 def doc_reading_tools(example: Example, pool: list[str], distractors: tuple[int, int], seed: int,
                       fits: Callable[[list[str]], bool] = lambda listed: True) -> list[str]:
     """The tools a documentation-reading prompt lists: the example's API and up to `distractors[1]` others drawn
@@ -121,9 +128,10 @@ def export_examples(examples: list[Example], registry: Registry, out_dir: str | 
         return doc_reading_tools(example, distractor_pool, settings.doc_reading.distractors, settings.seed,
                                  fits=lambda tools: len(registry.describe(tools)) <= budget)
 
-    sft = [r for e in examples for r in sft_records(e, registry, listed(e), settings.final_answer_records)]
-    oai = [openai_record(e, [function_spec(registry, a) for a in listed(e)], settings.final_answer_records)
-           for e in examples]
+    tools = [listed(e) for e in examples]
+    sft = [r for e, t in zip(examples, tools) for r in sft_records(e, registry, t, settings.final_answer_records)]
+    oai = [openai_record(e, [function_spec(registry, a) for a in t], settings.final_answer_records)
+           for e, t in zip(examples, tools)]
     general = general_records(general_path, len(sft), settings.general_ratio, settings.seed)
     if general:
         rng = random.Random(settings.seed)
