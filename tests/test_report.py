@@ -390,6 +390,23 @@ def test_examples_per_api_and_config_with_the_ones_short_of_twenty_marked():
 def test_the_report_counts_each_configs_examples_from_the_paraphrase_summary(tmp_path):
     paths = make_outputs(tmp_path)
     write_json(Path(paths["paraphrase_dir"]) / "full" / "summary.json",
-               {"per_api": {"convert_units": {"before": 3, "after": 21}}})
+               {"per_api": {"convert_units": {"before": 3, "after": 21}, "find_city": {"before": 1, "after": 3}},
+                "caps": {"target_per_api": 30, "max_per_seed": 2}})
     text = write_report.fn(["full", "no_stm"], MODES, PAIRS, **paths)
     assert "## Training examples per API" in text and "| convert_units | 21 (3) |" in text
+    assert "bound by exploration, which kept too few examples" in text and ": find_city (full)" in text
+
+
+def test_the_examples_table_says_what_bounded_each_short_api():
+    from ste.report.examples import examples_table
+
+    caps = {"target_per_api": 6, "max_per_seed": 2}
+    text = examples_table({"full": {"a": {"before": 3, "after": 6}, "b": {"before": 1, "after": 3}},
+                           "no_stm": {"a": {"before": 2, "after": 4}, "b": {"before": 2, "after": 6}},
+                           "query_first": {}}, {"full": caps, "no_stm": caps, "query_first": caps})
+    assert text.rstrip().endswith(
+        "6 of 6 (config, API) pairs have fewer than 20 examples.\n"
+        "Why: 2 stop at `paraphrase.target_per_api` (6); 1 are bound by exploration, which kept too few examples "
+        "(each gives itself and at most `paraphrase.max_per_seed` = 2 paraphrases): b (full); 2 kept no example "
+        "from exploration: every API of query_first; 1 lost paraphrases to the checks: a (no_stm).")
+    assert "Why" not in examples_table({"full": {"b": {"before": 1, "after": 3}}})  # caps unknown: no guess

@@ -162,7 +162,10 @@ def paraphrase(examples: list[Example], model: ChatModel, registry: Registry, se
                     "id": f"{seed.id}/p{len(made[seed.id]) + 1}", "query": text,
                     "source": "paraphrase", "seed_id": seed.id}))
     out = list(examples) + [p for e in examples for p in made[e.id]]
-    return ParaphraseResult(out, rejected, _summary(examples, out, rejected, wanted, calls, retries))
+    summary = _summary(examples, out, rejected, wanted, calls, retries)
+    # What bounds each API's count (the report says why one falls short): the target, or seeds x (1 + per seed).
+    summary["caps"] = {"target_per_api": settings.target_per_api, "max_per_seed": settings.max_per_seed}
+    return ParaphraseResult(out, rejected, summary)
 
 
 async def _ask(model: ChatModel, requests: list[tuple[list[Message], Decoding]]):

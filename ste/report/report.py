@@ -75,7 +75,8 @@ def _load(path: Path) -> dict:
 def collect(configs: list[str], explore_dir: Path, metrics_dir: Path, paraphrase_dir: Path | None = None,
             models_dir: Path | None = None, continual_dir: Path | None = None) -> dict:
     """{"configs": {config: {"explore": summary, "modes": {mode: metrics}, "leakage": counts or None,
-    "pairs": the paraphrase stage's pair counts, "examples": its examples per API, "dpo": the DPO summary}},
+    "pairs": the paraphrase stage's pair counts, "examples": its examples per API, "caps": what bounded them,
+    "dpo": the DPO summary}},
     "baseline": metrics,
     "continual": {setting: the <setting>.json beside each metrics/continual/<setting>.csv}}."""
     rows = {}
@@ -85,7 +86,8 @@ def collect(configs: list[str], explore_dir: Path, metrics_dir: Path, paraphrase
         paraphrased = _load(paraphrase_dir / c / "summary.json") if paraphrase_dir else {}
         dpo = _load(models_dir / c / "dpo" / "summary.json") if models_dir else {}
         rows[c] = {"explore": _load(explore_dir / c / "summary.json"), "modes": metrics, "leakage": leakage,
-                   "pairs": paraphrased.get("pairs"), "examples": paraphrased.get("per_api"), "dpo": dpo}
+                   "pairs": paraphrased.get("pairs"), "examples": paraphrased.get("per_api"),
+                   "caps": paraphrased.get("caps"), "dpo": dpo}
     tables = sorted(continual_dir.glob("*.csv")) if continual_dir and continual_dir.exists() else []
     return {"configs": rows, "baseline": _load(metrics_dir / "baseline.json").get("baseline", {}),
             "continual": {t.stem: _load(t.with_suffix(".json")) for t in tables}}
@@ -409,7 +411,8 @@ def markdown(data: dict, modes: list[str], compared: list[dict] | None = None) -
     sections = [results_table(data, modes), unseen_table(data, modes),
                 "## Findings\n\n" + "\n".join(said) + "\n" if said else "",
                 comparisons_markdown(compared), failures_table(data, compared), exploration_table(data),
-                examples_table({c: row.get("examples") for c, row in data["configs"].items()})]
+                examples_table({c: row.get("examples") for c, row in data["configs"].items()},
+                               {c: row.get("caps") for c, row in data["configs"].items()})]
     return "\n".join(s for s in sections if s)
 
 
