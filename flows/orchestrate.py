@@ -5,16 +5,17 @@ Drives DVC from Prefect so runs can be scheduled and watched in the Prefect UI:
 - `repro`: one `dvc repro` (DVC decides what to skip), of the whole pipeline or the named stages;
 - `sweep`: queue one `dvc exp run` per -S (a value list such as `-S finetune.lr=1e-4,1e-3` queues one
   experiment per value; each `--common` override goes into every experiment; `--target` stages limit each
-  experiment to them and what they depend on, e.g. one config's student instead of every config's), run the queue to
-  the end, fail if any of them failed, show `dvc exp show`; with
-  `--record docs/sweeps/<name>.md`, also write that table there under the command and the commit it ran on,
-  so that the sweep behind a tuned setting is kept in git;
+  experiment to them and what they depend on, e.g. one config's student instead of every config's), run the queue
+  to the end, fail if any of them failed, print each experiment's values and Correct per student (k/n with its
+  interval); with `--record docs/sweeps/<name>.md`, also write that table there under the command and the
+  commit it ran on, so that the sweep behind a tuned setting is kept in git;
 - `serve`: a long-running `serve` deployment of `repro` on the cron in params.yaml
   (orchestration.schedule); `make serve` starts it, the UI at http://127.0.0.1:4200 runs it.
 DVC always reads params.yaml; `--params` here only names the file whose schedule `serve` uses.
 """
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -26,6 +27,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import run_cli, stage_parser
 from ste.config.params import load_params
+from ste.report.report import count_cell
 
 _QUEUED = re.compile(r"Queued experiment '([^']+)'")
 
@@ -69,14 +71,52 @@ def sweep_flow(sets: list[list[str]], jobs: int = 1, targets: list[str] | None =
     failed = [name for name in queued if re.search(rf"\b{re.escape(name)}\b.*\bFailed\b", status)]
     if failed:
         raise RuntimeError(f"experiments {', '.join(failed)} failed; see `dvc queue logs <name>`")
-    return dvc(["exp", "show", "--no-pager", "--md", "--only-changed"])
+    keys = [s.split("=", 1)[0] for s in sets[0]] if sets else []
+    shown = dvc(["exp", "show", "--json"]).splitlines()  # the JSON line, whatever else dvc printed
+    return sweep_table(json.loads(next(line for line in reversed(shown) if line.startswith("["))), queued, keys)
+
+
+def sweep_table(shown: list[dict], names: list[str], keys: list[str]) -> str:
+    """The experiments `names` of `dvc exp show --json` as a Markdown table: each key's value, then Correct
+    (k/n, %, 95% interval) of every student whose metrics differ between them or from their baseline commit."""
+    runs, baseline = {}, {}
+    for commit in shown:
+        for run in commit.get("experiments") or []:
+            for rev in run["revs"]:
+                if rev["name"] in names and rev.get("data"):
+                    runs[rev["name"]], baseline = rev["data"], (commit.get("data") or {})
+    metrics = {name: {f: m.get("data") or {} for f, m in data.get("metrics", {}).items()} for name, data in runs.items()}
+    before = {f: m.get("data") or {} for f, m in baseline.get("metrics", {}).items()}
+    files = sorted({f for m in metrics.values() for f in m
+                    if len({json.dumps(m.get(f), sort_keys=True) for m in [*metrics.values(), before]}) > 1})
+    columns = [(f, student, unseen) for f in files for student, row in next(iter(metrics.values()))[f].items()
+               if isinstance(row, dict) and "n_correct" in row for unseen in (False, True)
+               if not unseen or (row.get("unseen") or {}).get("n")]
+    head = [*keys, *(f"{Path(f).stem} {student}{' unseen' if unseen else ''}" for f, student, unseen in columns)]
+    lines = ["| Experiment | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+    for name in [n for n in names if n in runs]:
+        params = runs[name].get("params", {}).get("params.yaml", {}).get("data", {})
+        cells = [str(_dotted(params, key)) for key in keys]
+        for f, student, unseen in columns:
+            row = metrics[name].get(f, {}).get(student) or {}
+            row = (row.get("unseen") or {}) if unseen else row
+            cells.append(f"{row['n_correct']}/{row['n']}: {count_cell(row['n_correct'], row['n'])}" if row else "–")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _dotted(data: dict, key: str):
+    for part in key.split("."):
+        data = data.get(part, {}) if isinstance(data, dict) else {}
+    return data
 
 
 def record_sweep(path: Path, command: str, commit: str, table: str) -> None:
-    """Write a sweep's `dvc exp show` table under the command that reproduces it and the commit it ran on."""
+    """Write a sweep's results table under the command that reproduces it and the commit it ran on."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"# Sweep {path.stem}\n\nRun at commit {commit} by\n\n```bash\n{command}\n```\n\n"
-                    f"`dvc exp show --md --only-changed` after it:\n\n{table.strip()}\n", encoding="utf-8")
+                    "Correct on the swept split: k/n, % [95% Wilson interval]; one row per experiment "
+                    f"(`dvc exp show` lists them where they ran):\n\n{table.strip()}\n", encoding="utf-8")
 
 
 def main() -> None:
