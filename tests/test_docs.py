@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SERVERS = ("vllm serve", "sglang.launch_server", "llama-server", "dask scheduler", "dask worker")
@@ -32,3 +34,24 @@ def test_relative_links_resolve():
     for page in PAGES:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+TUNED = re.compile(r"^\s*(\w+): (\S+)\s+# chosen on dev by (docs/sweeps/\S+\.md) \((\w+) ([\w+]+)\)", re.M)
+
+
+def test_every_setting_tuned_on_dev_is_the_best_row_of_its_committed_sweep():
+    """params.yaml's `# chosen on dev by docs/sweeps/<name>.md (<config> <student>)`: the sweep is in git, it swept
+    that key on the dev split, and the value set has the most correct answers in that student's column."""
+    params = (ROOT / "params.yaml").read_text()
+    tuned = TUNED.findall(params)
+    assert {key for key, *_ in tuned} >= {"lr"} and len(tuned) >= 2
+    for key, value, sweep, config, student in tuned:
+        rows = [line.split(" | ") for line in (ROOT / sweep).read_text().splitlines() if line.startswith("| ")]
+        head, body = rows[0], rows[1:]
+        swept = next(h for h in head if h.endswith(f".{key}"))  # the section's key: finetune.lr, dpo.lr
+        assert all(row[head.index("evaluate.split")] == "dev" for row in body), sweep
+        column = head.index(f"{config} {student}")
+        correct = {float(row[head.index(swept)]): int(row[column].split("/")[0]) for row in body}
+        section = swept.split(".")[0]
+        assert float(yaml.safe_load(params)[section][key]) == float(value), (swept, value)  # that section's key
+        assert len(correct) >= 3 and correct[float(value)] == max(correct.values()), (sweep, correct)
