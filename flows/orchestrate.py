@@ -20,6 +20,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -30,6 +31,7 @@ from ste.config.params import load_params
 from ste.report.report import count_cell
 
 _QUEUED = re.compile(r"Queued experiment '([^']+)'")
+POLL_S = 10  # seconds between looks at the queue
 
 
 @task(cache_policy=NO_CACHE)
@@ -64,7 +66,7 @@ def sweep_flow(sets: list[list[str]], jobs: int = 1, targets: list[str] | None =
         queue = ["exp", "run", "--queue", *[a for s in overrides for a in ("-S", s)], *(targets or [])]
         queued += _QUEUED.findall(dvc(queue))
     try:
-        dvc(["exp", "run", "--run-all", "--jobs", str(jobs)])  # returns when the queue is empty
+        _run_queue(queued, jobs)
     finally:
         dvc(["queue", "stop"])  # else the idle queue workers outlive the sweep
     status = dvc(["queue", "status"])
@@ -74,6 +76,25 @@ def sweep_flow(sets: list[list[str]], jobs: int = 1, targets: list[str] | None =
     keys = [s.split("=", 1)[0] for s in sets[0]] if sets else []
     shown = dvc(["exp", "show", "--json"]).splitlines()  # the JSON line, whatever else dvc printed
     return sweep_table(json.loads(next(line for line in reversed(shown) if line.startswith("["))), queued, keys)
+
+
+def _run_queue(names: list[str], jobs: int) -> None:
+    """Run the queue until none of `names` is queued or running. A worker gone twice in a row is started again:
+    the `dvc queue stop` that ends one sweep can reach the next sweep's worker, which then leaves after one
+    experiment (seen with DVC 3.x), and `dvc exp run --run-all` would wait for it forever."""
+    dvc(["queue", "start", "--jobs", str(jobs)])
+    gone = 0
+    while True:
+        time.sleep(POLL_S)
+        status = subprocess.run([sys.executable, "-m", "dvc", "queue", "status"], capture_output=True,
+                                text=True).stdout
+        if not any(re.search(rf"\b{re.escape(n)}\b.*\b(Queued|Running)\b", status) for n in names):
+            return
+        gone = gone + 1 if "Worker status: 0 active, 0 idle" in status else 0
+        if gone == 2:
+            get_run_logger().warning("no queue worker left with experiments queued: starting one again")
+            dvc(["queue", "start", "--jobs", str(jobs)])
+            gone = 0
 
 
 def sweep_table(shown: list[dict], names: list[str], keys: list[str]) -> str:
