@@ -106,7 +106,8 @@ def sweep_table(shown: list[dict], names: list[str], keys: list[str]) -> str:
             for rev in run["revs"]:
                 if rev["name"] in names and rev.get("data"):
                     runs[rev["name"]], baseline = rev["data"], (commit.get("data") or {})
-    metrics = {name: {f: m.get("data") or {} for f, m in data.get("metrics", {}).items()} for name, data in runs.items()}
+    metrics = {name: {f: m.get("data") or {} for f, m in data.get("metrics", {}).items()}
+               for name, data in runs.items()}
     before = {f: m.get("data") or {} for f, m in baseline.get("metrics", {}).items()}
     files = sorted({f for m in metrics.values() for f in m
                     if len({json.dumps(m.get(f), sort_keys=True) for m in [*metrics.values(), before]}) > 1})

@@ -126,8 +126,8 @@ def test_a_sweeps_table_gives_each_experiments_values_and_the_students_it_change
 
     base = rev(None, 4e-3, 21)["data"]
     shown = [{"rev": "workspace", "data": base},
-             {"rev": "abc", "data": base, "experiments": [{"revs": [rev("b", 2e-3, 11)]}, {"revs": [rev("a", 1e-3, 10)]},
-                                                          {"revs": [rev("old", 9e-3, 1)]}]}]
+             {"rev": "abc", "data": base, "experiments": [{"revs": [rev(*r)]} for r in
+                                                          [("b", 2e-3, 11), ("a", 1e-3, 10), ("old", 9e-3, 1)]]}]
     assert sweep_table(shown, ["a", "b"], ["finetune.lr"]).splitlines() == [
         "| Experiment | finetune.lr | full finetuned | full finetuned unseen | full icl |",  # baseline.json: unchanged
         "|---|---|---|---|---|",

@@ -139,7 +139,8 @@ def test_the_same_training_writes_the_same_bytes_whatever_the_processs_hash_seed
 
 def test_rows_that_share_their_prompt_start_stay_in_one_pass_and_others_are_cut_within_the_budget():
     shared = [([1] * 90 + [t, 7], [IGNORE] * 91 + [7]) for t in range(2, 6)]  # a 90-token start, 2 tokens each
-    assert pass_tokens(shared) == 90 + 4 * 2 and split_passes([0, 1, 2, 3], lambda i: [shared[i]], 100) == [[0, 1, 2, 3]]
+    assert pass_tokens(shared) == 90 + 4 * 2
+    assert split_passes([0, 1, 2, 3], lambda i: [shared[i]], 100) == [[0, 1, 2, 3]]
     apart = [([t] * 40, [IGNORE] * 39 + [t]) for t in range(1, 6)]  # no common start: 40 tokens each
     assert pass_tokens(apart[:2]) == 80
     assert split_passes([4, 0, 3, 1, 2], lambda i: [apart[i]], 100) == [[4, 0], [3, 1], [2]]  # order kept
