@@ -32,12 +32,13 @@ from ste.report.report import count_cell
 
 _QUEUED = re.compile(r"Queued experiment '([^']+)'")
 POLL_S = 10  # seconds between looks at the queue
+DVC = [sys.executable, "-m", "dvc"]  # the venv's dvc, whatever PATH says
 
 
 @task(cache_policy=NO_CACHE)
 def dvc(args: list[str]) -> str:
     """Run one dvc command, streaming its output line by line to the Prefect log; fail on a non-zero exit."""
-    cmd = [sys.executable, "-m", "dvc", *args]
+    cmd = [*DVC, *args]
     logger = get_run_logger()
     logger.info("$ %s", shlex.join(cmd))
     lines = []
@@ -86,8 +87,7 @@ def _run_queue(names: list[str], jobs: int) -> None:
     gone = 0
     while True:
         time.sleep(POLL_S)
-        status = subprocess.run([sys.executable, "-m", "dvc", "queue", "status"], capture_output=True,
-                                text=True).stdout
+        status = subprocess.run([*DVC, "queue", "status"], capture_output=True, text=True).stdout  # not logged
         if not any(re.search(rf"\b{re.escape(n)}\b.*\b(Queued|Running)\b", status) for n in names):
             return
         gone = gone + 1 if "Worker status: 0 active, 0 idle" in status else 0
@@ -111,7 +111,8 @@ def sweep_table(shown: list[dict], names: list[str], keys: list[str]) -> str:
     before = {f: m.get("data") or {} for f, m in baseline.get("metrics", {}).items()}
     files = sorted({f for m in metrics.values() for f in m
                     if len({json.dumps(m.get(f), sort_keys=True) for m in [*metrics.values(), before]}) > 1})
-    columns = [(f, student, unseen) for f in files for student, row in next(iter(metrics.values()))[f].items()
+    first = {f: next(m[f] for m in metrics.values() if f in m) for f in files}  # the file of the first run that has it
+    columns = [(f, student, unseen) for f in files for student, row in first[f].items()
                if isinstance(row, dict) and "n_correct" in row for unseen in (False, True)
                if not unseen or (row.get("unseen") or {}).get("n")]
     head = [*keys, *(f"{Path(f).stem} {student}{' unseen' if unseen else ''}" for f, student, unseen in columns)]
