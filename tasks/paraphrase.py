@@ -9,6 +9,7 @@ from ste.core.io import read_jsonl, write_json, write_jsonl
 from ste.core.llm.factory import build_chat_model
 from ste.core.schemas import Example, Trial, Verdict
 from ste.core.tools import build_registry
+from ste.core.weights import base_weights, token_counter
 from ste.paraphrase.export import distractor_pool, export_examples
 from ste.paraphrase.pairs import export_pairs
 from ste.paraphrase.paraphrase import paraphrase
@@ -29,10 +30,12 @@ def paraphrase_stage(params: ParaphraseParams, config: str, kept_path: str, out_
     write_jsonl(out / "rejected.jsonl", result.rejected)
     # The student's prompt lists the config's explored APIs, in training as in evaluation.
     apis = registry.select(params.explore.resolve(config).apis)
-    doc_reading = config in params.paraphrase.doc_reading.configs
-    pool = distractor_pool(registry, params.evaluate.unseen_apis) if doc_reading else None
+    doc_reading = {}
+    if config in params.paraphrase.doc_reading.configs:  # each prompt lists tools drawn for it, in the student's tokens
+        doc_reading = {"distractor_pool": distractor_pool(registry, params.evaluate.unseen_apis),
+                       "count_tokens": token_counter(base_weights(params.llm, params.finetune.base_model))}
     counts = export_examples(result.examples, registry, out, params.paraphrase, apis=apis, general_path=general_path,
-                             distractor_pool=pool)
+                             **doc_reading)
     summary = {**result.summary, "export": counts}
     if trials_path and verdicts_path:
         pairs, summary["pairs"] = export_pairs(read_jsonl(trials_path, Trial), read_jsonl(verdicts_path, Verdict),

@@ -11,8 +11,10 @@ from ste.config.params import parse_params
 from ste.core.config import ToolsSection
 from ste.core.errors import ConfigError
 from ste.core.io import read_jsonl
+from ste.core.llm.embedded import embedded_tokenizer_dir
 from ste.core.schemas import Example
 from ste.core.tools import build_registry
+from ste.core.weights import token_counter
 from ste.paraphrase.export import distractor_pool, doc_reading_tools, export_examples
 
 LISTED = re.compile(r"^([a-z][a-z0-9_]*): ", re.M)  # a tool's first line in the tool-mode prompt
@@ -45,18 +47,24 @@ def test_the_pool_holds_out_every_tool_of_the_unseen_apis_categories(registry):
     assert len(pool) < len(registry.names())
 
 
-def test_training_prompts_list_the_api_among_drawn_tools_and_openai_specs_match(tmp_path, registry):
+@pytest.fixture(scope="module")
+def count_tokens():
+    return token_counter(embedded_tokenizer_dir())
+
+
+def test_training_prompts_list_the_api_among_drawn_tools_and_openai_specs_match(tmp_path, registry, count_tokens):
     params = _params(distractors=[2, 7])
     pool = distractor_pool(registry, params.evaluate.unseen_apis)
     examples = _examples()
-    export_examples(examples, registry, tmp_path, params.paraphrase, apis=EXPLORED, distractor_pool=pool)
+    export_examples(examples, registry, tmp_path, params.paraphrase, apis=EXPLORED, distractor_pool=pool,
+                    count_tokens=count_tokens)
     sft, oai = read_jsonl(tmp_path / "sft.jsonl"), read_jsonl(tmp_path / "openai.jsonl")
     lists = []
-    budget = len(registry.describe(EXPLORED))
+    budget = count_tokens(registry.describe(EXPLORED))
     for record, openai, example in zip(sft, oai, examples):
         listed = LISTED.findall(record["messages"][0]["content"])
         assert example.api in listed and set(listed) <= set(pool) and 1 <= len(listed) <= 8
-        assert len(registry.describe(listed)) <= budget  # never longer than the evaluation prompt's list
+        assert count_tokens(registry.describe(listed)) <= budget  # never longer than the evaluation prompt's list
         assert len(set(listed)) == len(listed)
         assert [t["function"]["name"] for t in openai["tools"]] == listed  # the same list in both formats
         assert record["messages"][2]["content"].startswith(f"Action: {example.api}\n")
@@ -74,6 +82,20 @@ def test_an_examples_tool_list_depends_on_its_id_and_seed_only(registry):
     assert doc_reading_tools(example, pool, (0, 0), seed=0) == [example.api]
     short = doc_reading_tools(example, pool, (7, 7), seed=0, fits=lambda tools: len(tools) <= 3)
     assert len(short) == 3 and example.api in short and set(short) <= set(doc_reading_tools(example, pool, (7, 7), 0))
+
+
+def test_lists_as_long_as_the_evaluations_pass_over_tools_that_do_not_fit(tmp_path, registry, count_tokens):
+    pool = distractor_pool(registry, UNSEEN)
+    example = _examples()[3]
+    drawn = doc_reading_tools(example, pool, (7, 7), seed=0)
+    barred = next(t for t in drawn if t != example.api)
+    listed = doc_reading_tools(example, pool, (7, 7), seed=0, fits=lambda tools: barred not in tools)
+    assert len(drawn) == len(listed) == 8 and barred not in listed and example.api in listed
+
+    export_examples(_examples(), registry, tmp_path, _params(distractors=[7, 7]).paraphrase, apis=EXPLORED,
+                    distractor_pool=pool, count_tokens=count_tokens)
+    lengths = [len(LISTED.findall(r["messages"][0]["content"])) for r in read_jsonl(tmp_path / "sft.jsonl")]
+    assert sum(n >= 7 for n in lengths) >= len(lengths) * 3 // 4  # most near the evaluation's 8, within its tokens
 
 
 def test_other_configs_keep_the_evaluation_prompt(tmp_path, registry):

@@ -5,6 +5,7 @@ from pydantic import Field, model_validator
 
 from ste.config.evaluate import EvaluateSection
 from ste.config.explore import ExploreSection
+from ste.config.finetune import FinetuneSection
 from ste.core.config import LLMSection, Sections, Strict, ToolsSection
 
 
@@ -37,13 +38,15 @@ class ParaphraseSection(Strict):
 
 class ParaphraseParams(Sections):
     """What the paraphrase stage reads (the explore section for each config's APIs; the evaluate section for
-    the unseen APIs, which no training prompt may list)."""
+    the unseen APIs, which no training prompt may list; the student's weights, whose tokenizer measures a
+    documentation-reading tool list)."""
 
     llm: LLMSection = LLMSection()
     tools: ToolsSection = ToolsSection()
     explore: ExploreSection = ExploreSection()
     evaluate: EvaluateSection = EvaluateSection()
     paraphrase: ParaphraseSection = ParaphraseSection()
+    finetune: FinetuneSection = FinetuneSection()
 
     @model_validator(mode="after")
     def _known_configs(self) -> "ParaphraseParams":

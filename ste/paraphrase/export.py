@@ -79,13 +79,18 @@ def distractor_pool(registry: Registry, unseen_apis: list[str]) -> list[str]:
 
 def doc_reading_tools(example: Example, pool: list[str], distractors: tuple[int, int], seed: int,
                       fits: Callable[[list[str]], bool] = lambda listed: True) -> list[str]:
-    """The tools a documentation-reading prompt lists: the example's API and up to `distractors[1]` others drawn
-    from `pool` (at least `distractors[0]` drawn; a drawn tool that would make the list fail `fits` is left out),
-    in a shuffled order; drawn from (seed, example id) alone, so an example's list does not depend on the others."""
+    """The tools a documentation-reading prompt lists: the example's API and a drawn number (within `distractors`)
+    of others from `pool`, in a shuffled order. A tool that would make the list fail `fits` is passed over for the
+    next one drawn, so the list falls short of its number only when no tool left fits. Drawn from (seed, example
+    id) alone, so an example's list does not depend on the others."""
     rng = random.Random(f"{seed}|doc-reading|{example.id}")
+    wanted = rng.randint(*distractors)
     others = [a for a in pool if a != example.api]
+    rng.shuffle(others)
     listed = [example.api]
-    for tool in rng.sample(others, min(rng.randint(*distractors), len(others))):
+    for tool in others:
+        if len(listed) > wanted:
+            break
         if fits(listed + [tool]):
             listed.append(tool)
     rng.shuffle(listed)
@@ -94,7 +99,7 @@ def doc_reading_tools(example: Example, pool: list[str], distractors: tuple[int,
 
 def export_examples(examples: list[Example], registry: Registry, out_dir: str | Path, settings: ParaphraseSection,
                     *, apis: list[str] | None = None, general_path: str | Path | None = None,
-                    distractor_pool: list[str] | None = None) -> dict:
+                    distractor_pool: list[str] | None = None, count_tokens: Callable[[str], int] = len) -> dict:
     """Write demos.jsonl, sft.jsonl and openai.jsonl under `out_dir`; return the counts.
 
     Args:
@@ -107,7 +112,9 @@ def export_examples(examples: list[Example], registry: Registry, out_dir: str | 
         general_path: the general instruction pool, mixed in when `settings.general_ratio` > 0.
         distractor_pool: documentation reading: each fine-tuning prompt lists its example's API among tools
             of this pool (`doc_reading_tools`, `settings.doc_reading.distractors`) instead of `apis`, the
-            list's descriptions no longer than those of `apis` (so it fits `finetune.max_length` as they do).
+            list's descriptions no longer than those of `apis` by `count_tokens` (so it fits
+            `finetune.max_length` as they do).
+        count_tokens: a text's length in the student's tokens (default: characters).
     """
     used = {e.api for e in examples}
     unknown = sorted(a for a in used if a not in registry)
@@ -120,13 +127,13 @@ def export_examples(examples: list[Example], registry: Registry, out_dir: str | 
         raise DataError(f"examples call APIs the student prompt does not list: {', '.join(outside)}; add them to apis")
     out = Path(out_dir)
 
-    budget = len(registry.describe(apis))  # no longer than the evaluation prompt's tool list: it fits as that one does
+    budget = count_tokens(registry.describe(apis))  # no longer than the evaluation prompt's list: it fits as that does
 
     def listed(example: Example) -> list[str]:
         if distractor_pool is None:
             return apis
         return doc_reading_tools(example, distractor_pool, settings.doc_reading.distractors, settings.seed,
-                                 fits=lambda tools: len(registry.describe(tools)) <= budget)
+                                 fits=lambda tools: count_tokens(registry.describe(tools)) <= budget)
 
     tools = [listed(e) for e in examples]
     sft = [r for e, t in zip(examples, tools) for r in sft_records(e, registry, t, settings.final_answer_records)]
