@@ -9,8 +9,8 @@ from ste.core.io import read_jsonl, write_json, write_jsonl
 from ste.core.llm.factory import build_chat_model
 from ste.core.schemas import Example, Trial, Verdict
 from ste.core.tools import build_registry
-from ste.core.weights import base_weights, token_counter
-from ste.paraphrase.export import distractor_pool, export_examples
+from ste.core.weights import base_weights
+from ste.paraphrase.export import distractor_pool, export_examples, token_counter
 from ste.paraphrase.pairs import export_pairs
 from ste.paraphrase.paraphrase import paraphrase
 

@@ -14,8 +14,7 @@ from ste.core.io import read_jsonl
 from ste.core.llm.embedded import embedded_tokenizer_dir
 from ste.core.schemas import Example
 from ste.core.tools import build_registry
-from ste.core.weights import token_counter
-from ste.paraphrase.export import distractor_pool, doc_reading_tools, export_examples
+from ste.paraphrase.export import distractor_pool, doc_reading_tools, export_examples, token_counter
 
 LISTED = re.compile(r"^([a-z][a-z0-9_]*): ", re.M)  # a tool's first line in the tool-mode prompt
 UNSEEN = ["from_roman_numeral", "get_local_time", "rgb_to_hex"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from ste.core.config import LLMSection, LLMSpec
 from ste.core.errors import ConfigError, DataError, LLMError
@@ -63,13 +63,6 @@ def base_weights(llm: LLMSection, base_model: str | None) -> Path:
         raise ConfigError(f"{llm.source}: llm.roles.student is served (backend: {spec.backend}); set "
                           "finetune.base_model to a local folder of the same base weights, to train on")
     return resolve_model_dir(spec.model, llm.models_dir, where=f"{llm.source}: llm.roles.student.model")
-
-
-def token_counter(model_dir: Path) -> Callable[[str], int]:
-    """A text's length in tokens of this model's tokenizer."""
-    from transformers import AutoTokenizer
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
 def adapter_key(model_dir: Path, adapter_dir: Path) -> str:

@@ -97,6 +97,13 @@ def doc_reading_tools(example: Example, pool: list[str], distractors: tuple[int,
     return listed
 
 
+def token_counter(model_dir: Path) -> Callable[[str], int]:
+    """A text's length in tokens of the tokenizer in `model_dir` (the student's weights)."""
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
 def export_examples(examples: list[Example], registry: Registry, out_dir: str | Path, settings: ParaphraseSection,
                     *, apis: list[str] | None = None, general_path: str | Path | None = None,
                     distractor_pool: list[str] | None = None, count_tokens: Callable[[str], int] = len) -> dict:
