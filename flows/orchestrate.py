@@ -7,8 +7,9 @@ Drives DVC from Prefect so runs can be scheduled and watched in the Prefect UI:
   experiment per value; each `--common` override goes into every experiment; `--target` stages limit each
   experiment to them and what they depend on, e.g. one config's student instead of every config's), run the queue
   to the end, fail if any of them failed, print each experiment's values and Correct per student (k/n with its
-  interval); with `--record docs/sweeps/<name>.md`, also write that table there under the command and the
-  commit it ran on, so that the sweep behind a tuned setting is kept in git;
+  interval), then each student paired against the first experiment's (flows/sweep_report.py); with
+  `--record docs/sweeps/<name>.md`, also write those tables there under the command and the commit it ran on,
+  so that the sweep behind a tuned setting is kept in git;
 - `serve`: a long-running `serve` deployment of `repro` on the cron in params.yaml
   (orchestration.schedule); `make serve` starts it, the UI at http://127.0.0.1:4200 runs it.
 DVC always reads params.yaml; `--params` here only names the file whose schedule `serve` uses.
@@ -27,8 +28,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import run_cli, stage_parser
+from flows.sweep_report import record_sweep, sweep_table
 from ste.config.params import load_params
-from ste.report.report import count_cell
 
 _QUEUED = re.compile(r"Queued experiment '([^']+)'")
 POLL_S = 10  # seconds between looks at the queue
@@ -95,51 +96,6 @@ def _run_queue(names: list[str], jobs: int) -> None:
             get_run_logger().warning("no queue worker left with experiments queued: starting one again")
             dvc(["queue", "start", "--jobs", str(jobs)])
             gone = 0
-
-
-def sweep_table(shown: list[dict], names: list[str], keys: list[str]) -> str:
-    """The experiments `names` of `dvc exp show --json` as a Markdown table: each key's value, then Correct
-    (k/n, %, 95% interval) of every student whose metrics differ between them or from their baseline commit."""
-    runs, baseline = {}, {}
-    for commit in shown:
-        for run in commit.get("experiments") or []:
-            for rev in run["revs"]:
-                if rev["name"] in names and rev.get("data"):
-                    runs[rev["name"]], baseline = rev["data"], (commit.get("data") or {})
-    metrics = {name: {f: m.get("data") or {} for f, m in data.get("metrics", {}).items()}
-               for name, data in runs.items()}
-    before = {f: m.get("data") or {} for f, m in baseline.get("metrics", {}).items()}
-    files = sorted({f for m in metrics.values() for f in m
-                    if len({json.dumps(m.get(f), sort_keys=True) for m in [*metrics.values(), before]}) > 1})
-    first = {f: next(m[f] for m in metrics.values() if f in m) for f in files}  # the file of the first run that has it
-    columns = [(f, student, unseen) for f in files for student, row in first[f].items()
-               if isinstance(row, dict) and "n_correct" in row for unseen in (False, True)
-               if not unseen or (row.get("unseen") or {}).get("n")]
-    head = [*keys, *(f"{Path(f).stem} {student}{' unseen' if unseen else ''}" for f, student, unseen in columns)]
-    lines = ["| Experiment | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
-    for name in [n for n in names if n in runs]:
-        params = runs[name].get("params", {}).get("params.yaml", {}).get("data", {})
-        cells = [str(_dotted(params, key)) for key in keys]
-        for f, student, unseen in columns:
-            row = metrics[name].get(f, {}).get(student) or {}
-            row = (row.get("unseen") or {}) if unseen else row
-            cells.append(f"{row['n_correct']}/{row['n']}: {count_cell(row['n_correct'], row['n'])}" if row else "–")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _dotted(data: dict, key: str):
-    for part in key.split("."):
-        data = data.get(part, {}) if isinstance(data, dict) else {}
-    return data
-
-
-def record_sweep(path: Path, command: str, commit: str, table: str) -> None:
-    """Write a sweep's results table under the command that reproduces it and the commit it ran on."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"# Sweep {path.stem}\n\nRun at commit {commit} by\n\n```bash\n{command}\n```\n\n"
-                    "Correct on the swept split: k/n, % [95% Wilson interval]; one row per experiment "
-                    f"(`dvc exp show` lists them where they ran):\n\n{table.strip()}\n", encoding="utf-8")
 
 
 def main() -> None:

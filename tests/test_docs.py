@@ -49,6 +49,14 @@ def _value(text: str):
         return tuple(value) if isinstance(value, list) else value
 
 
+def _first_table(text: str) -> list[str]:
+    """A sweep record's Correct table (the paired table follows it), without its separator row."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| "))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return [line for line in lines[start:end] if line.startswith("| ")]
+
+
 def test_every_setting_tuned_on_dev_is_the_best_row_of_its_committed_sweep():
     """params.yaml's `# chosen on dev by docs/sweeps/<name>.md (<config> <student>[ unseen])`: the sweep is in git,
     it swept that key on the dev split, and the value set has the most correct answers in that student's column
@@ -57,7 +65,7 @@ def test_every_setting_tuned_on_dev_is_the_best_row_of_its_committed_sweep():
     tuned = TUNED.findall(params)
     assert {key for key, *_ in tuned} >= {"lr"} and len(tuned) >= 2
     for key, value, sweep, config, student in tuned:
-        rows = [line.split(" | ") for line in (ROOT / sweep).read_text().splitlines() if line.startswith("| ")]
+        rows = [line.split(" | ") for line in _first_table((ROOT / sweep).read_text())]
         head, body = rows[0], rows[1:]
         swept = next(h for h in head if h.endswith(f".{key}"))  # the section's key: finetune.lr, dpo.lr
         assert all(row[head.index("evaluate.split")] == "dev" for row in body), sweep

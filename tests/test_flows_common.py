@@ -101,35 +101,3 @@ def test_a_stage_process_has_its_environment_before_torch_loads(tmp_path, prefec
 
 def _env() -> dict:
     return {k: v for k, v in os.environ.items() if k != HEARTBEAT_ENV}
-
-
-def test_a_recorded_sweep_keeps_its_table_under_the_command_that_reruns_it(tmp_path):
-    from flows.orchestrate import record_sweep
-
-    path = tmp_path / "docs" / "sweeps" / "finetune_lr.md"
-    command = "python -m flows.orchestrate sweep -S finetune.lr=1e-3,2e-3 --common evaluate.split=dev --record x.md"
-    record_sweep(path, command, "abc1234", "| Experiment | lr |\n")
-    text = path.read_text()
-    assert text.startswith(f"# Sweep finetune_lr\n\nRun at commit abc1234 by\n\n```bash\n{command}\n```\n")
-    assert text.endswith("where they ran):\n\n| Experiment | lr |\n")
-
-
-def test_a_sweeps_table_gives_each_experiments_values_and_the_students_it_changed():
-    from flows.orchestrate import sweep_table
-
-    def rev(name, lr, k):
-        full = {"finetuned": {"n": 40, "n_correct": k, "unseen": {"n": 15, "n_correct": 5}},
-                "icl": {"n": 40, "n_correct": 0}, "retriever": "bm25"}
-        return {"name": name, "data": {"params": {"params.yaml": {"data": {"finetune": {"lr": lr}}}},
-                                       "metrics": {"metrics/full.json": {"data": full},
-                                                   "metrics/baseline.json": {"data": {"baseline": {"n": 80}}}}}}
-
-    base = rev(None, 4e-3, 21)["data"]
-    shown = [{"rev": "workspace", "data": base},
-             {"rev": "abc", "data": base, "experiments": [{"revs": [rev(*r)]} for r in
-                                                          [("b", 2e-3, 11), ("a", 1e-3, 10), ("old", 9e-3, 1)]]}]
-    assert sweep_table(shown, ["a", "b"], ["finetune.lr"]).splitlines() == [
-        "| Experiment | finetune.lr | full finetuned | full finetuned unseen | full icl |",  # baseline.json: unchanged
-        "|---|---|---|---|---|",
-        "| a | 0.001 | 10/40: 25.0 [14.2, 40.2] | 5/15: 33.3 [15.2, 58.3] | 0/40: 0.0 [0.0, 8.8] |",
-        "| b | 0.002 | 11/40: 27.5 [16.1, 42.8] | 5/15: 33.3 [15.2, 58.3] | 0/40: 0.0 [0.0, 8.8] |"]

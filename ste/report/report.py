@@ -194,13 +194,14 @@ def comparison_label(first: tuple[str, str], second: tuple[str, str]) -> str:
     return f"{student_name(first)} vs {student_name(second)}"
 
 
-def _p(p: float) -> str:
+def p_text(p: float) -> str:
+    """'< 0.001' or '0.019'."""
     return "< 0.001" if p < 0.001 else fmt(p, 3)
 
 
 def _p_is(p: float) -> str:
     """'< 0.001' or '= 0.019': a p-value after its name."""
-    return _p(p) if p < 0.001 else f"= {_p(p)}"
+    return p_text(p) if p < 0.001 else f"= {p_text(p)}"
 
 
 def difference(t: dict) -> tuple[Fraction, float, float]:
@@ -209,7 +210,8 @@ def difference(t: dict) -> tuple[Fraction, float, float]:
     return Fraction(t["only_a"] - t["only_b"], t["n"]), lo, hi
 
 
-def _diff(t: dict) -> str:
+def diff_text(t: dict) -> str:
+    """'+7.5 [-6.4, 21.1]': a comparison's difference in points with its 95% interval."""
     d, lo, hi = difference(t)
     return f"{pct(d, True)} [{pct(lo, True)}, {pct(hi, True)}]"
 
@@ -232,7 +234,7 @@ def comparisons_markdown(compared: list[dict]) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for t in done:
         lines.append(f"| {comparison_label(t['first'], t['second'])} | {t['n']} | {t['both']} | {t['only_a']} | "
-                     f"{t['only_b']} | {_diff(t)} | {_p(t['p'])} | {_p(t['p_holm'])} |")
+                     f"{t['only_b']} | {diff_text(t)} | {p_text(t['p'])} | {p_text(t['p_holm'])} |")
     lines.append("")
     lines.append(significance_summary(compared))
     lines.append("")
@@ -240,7 +242,7 @@ def comparisons_markdown(compared: list[dict]) -> str:
         d, lo, hi = difference(t)
         how = (f"is {pct(abs(d))} points {'above' if d > 0 else 'below'}" if d else "scores the same as")
         lines.append(f"- {student_name(t['first'])} {how} {student_name(t['second'])} on the same {t['n']} items "
-                     f"(95% CI {pct(lo, True)} to {pct(hi, True)}, p {_p_is(t['p'])}, Holm {_p(t['p_holm'])}): "
+                     f"(95% CI {pct(lo, True)} to {pct(hi, True)}, p {_p_is(t['p'])}, Holm {p_text(t['p_holm'])}): "
                      f"{_verdict(t)}.")
     small = [t for t in done if not t["could_be_significant"]]
     if small:
@@ -374,8 +376,8 @@ def failures_table(data: dict, compared: list[dict]) -> str:
         lines.append(f"| {name} | {pairs.get('pairs', 0) + own.get('pairs', 0)} | {pairs.get('within_trial', 0)} | "
                      f"{pairs.get('across_trials', 0)} | {pairs.get('after_filter', 0)} | "
                      f"{own.get('pairs', 0)} ({own.get('failed', 0)}/{own.get('samples', 0)}) | {steps} | "
-                     f"{'–' if margin is None else fmt(margin, 3)} | {_diff(t) if t else '–'} | "
-                     f"{_p(t['p_holm']) if t else '–'} |")
+                     f"{'–' if margin is None else fmt(margin, 3)} | {diff_text(t) if t else '–'} | "
+                     f"{p_text(t['p_holm']) if t else '–'} |")
     if all(dpo_untrained(row) for row in rows.values()):
         lines += ["", NO_DPO]
     if versus:
