@@ -4,7 +4,7 @@ Two tables from `dvc exp show --json` and the experiments' predictions:
 - Correct per student and experiment (k/n, %, 95% Wilson interval), beside the swept values;
 - each student of each later experiment paired against the same student of the first experiment, on the items
   both answered: the difference with its 95% interval, the discordant items, McNemar's exact p and Holm's p over
-  the table. List the reference value first in `-S` (e.g. the committed default).
+  the table's comparisons that some item tells apart. List the reference value first in `-S` (e.g. the default).
 Predictions are read at each experiment's commit with `dvc.api.read` (from the local DVC cache, where the
 queue's experiments left them).
 """
@@ -91,21 +91,28 @@ def paired_table(names: list[str], revs: list[str], columns: list[Column],
                 cells[name, column] = paired_test(later, first)
     if not cells:
         return ""
-    tests = list(cells.values())
+    # Holm's family: the comparisons an item tells apart; one with no such item can never be significant.
+    tests = [t for t in cells.values() if t["only_a"] + t["only_b"]]
     for t, p_holm in zip(tests, holm([t["p"] for t in tests])):
         t["p_holm"] = p_holm
     lines = [f"Paired against {names[0]}, on the items both answered: difference in points [95% interval]; items "
              f"right only here vs only in {names[0]}; McNemar's exact p, and Holm's p over the {len(tests)} "
-             "comparisons of this table, which decides significance:", "",
+             "comparisons where some item tells the two apart, which decides significance:", "",
              "| Experiment | " + " | ".join(_label(c) for c in columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name in names[1:]:
         row = [cells.get((name, c)) for c in columns]
-        lines.append(f"| {name} | " + " | ".join(
-            f"{diff_text(t)}; {t['only_a']} vs {t['only_b']}; p {p_text(t['p'])}, Holm {p_text(t['p_holm'])}"
-            if t else "–" for t in row) + " |")
-    significant = [f"{name} {_label(c)}" for (name, c), t in cells.items() if t["p_holm"] < ALPHA]
+        lines.append(f"| {name} | " + " | ".join(_paired_cell(t) for t in row) + " |")
+    significant = [f"{name} {_label(c)}" for (name, c), t in cells.items() if t.get("p_holm", 1.0) < ALPHA]
     lines += ["", f"Significant at {ALPHA} after Holm: {', '.join(significant) if significant else 'none'}."]
     return "\n".join(lines) + "\n"
+
+
+def _paired_cell(t: dict | None) -> str:
+    if not t:
+        return "–"
+    if "p_holm" not in t:
+        return f"the same {t['both']} of {t['n']} right"
+    return f"{diff_text(t)}; {t['only_a']} vs {t['only_b']}; p {p_text(t['p'])}, Holm {p_text(t['p_holm'])}"
 
 
 def _correct(text: str | None) -> dict[str, bool] | None:

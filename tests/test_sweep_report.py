@@ -27,7 +27,9 @@ SHOWN = [{"rev": "workspace", "data": _rev("", "", 4e-3, 21)["data"]},
          {"rev": "abc", "data": _rev("", "", 4e-3, 21)["data"],
           "experiments": [{"revs": [_rev(*r)]} for r in [("b", "r2", 2e-3, 25), ("a", "r1", 1e-3, 10),
                                                             ("old", "r0", 9e-3, 1)]]}]
-PREDICTIONS = {  # (path, rev) -> text; icl has none: its paired cells are '–'
+PREDICTIONS = {  # (path, rev) -> text; icl's unseen items have none: their paired cells are '–'
+    ("data/eval/full/icl/predictions.jsonl", "r1"): _predictions(range(0)),
+    ("data/eval/full/icl/predictions.jsonl", "r2"): _predictions(range(0)),
     ("data/eval/full/finetuned/predictions.jsonl", "r1"): _predictions(range(10)),
     ("data/eval/full/finetuned/predictions.jsonl", "r2"): _predictions(range(25)),
     ("data/eval/full/finetuned/unseen/predictions.jsonl", "r1"): _predictions(range(5), 15),
@@ -58,7 +60,7 @@ def test_each_later_experiment_is_paired_against_the_first_on_the_same_items():
     # 15 items right only in b, none only in a: +37.5 points; McNemar 2 / 2**15; Holm doubles it
     assert cells[1].startswith("+37.5 [") and cells[1].endswith("; 15 vs 0; p < 0.001, Holm < 0.001")
     assert cells[2].startswith("+0.0 [") and cells[2].endswith("; 3 vs 3; p 1.000, Holm 1.000")  # 3-7 vs 0-4
-    assert cells[3] == "– |"
+    assert cells[3] == "the same 0 of 40 right |"  # no item tells them apart: not in Holm's family of 2
     assert paired[-1] == "Significant at 0.05 after Holm: b full finetuned."
 
 
@@ -95,3 +97,11 @@ def test_a_recorded_sweep_keeps_its_table_under_the_command_that_reruns_it(tmp_p
     text = path.read_text()
     assert text.startswith(f"# Sweep finetune_lr\n\nRun at commit abc1234 by\n\n```bash\n{command}\n```\n")
     assert text.endswith("where they ran):\n\n| Experiment | lr |\n")
+
+
+def test_a_student_without_predictions_at_either_commit_gets_no_paired_cell():
+    lines = sweep_table(SHOWN, ["a", "b"], ["finetune.lr"], read=lambda p, rev: _read(p, rev) if "icl" not in str(p)
+                        or rev == "r1" else None).splitlines()
+    assert lines[-3].endswith(" | – |")  # icl predictions only at the first experiment's commit
+    assert not any(line.startswith("Paired") for line in sweep_table(SHOWN, ["a", "b"], ["finetune.lr"],
+                                                                      read=lambda p, rev: None).splitlines())
