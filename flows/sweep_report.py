@@ -91,8 +91,7 @@ def paired_table(names: list[str], revs: list[str], columns: list[Column],
                 cells[name, column] = paired_test(later, first)
     if not cells:
         return ""
-    # Holm's family: the comparisons an item tells apart; one with no such item can never be significant.
-    tests = [t for t in cells.values() if t["only_a"] + t["only_b"]]
+    tests = [t for t in cells.values() if _told_apart(t)]  # Holm's family: the others can never be significant
     for t, p_holm in zip(tests, holm([t["p"] for t in tests])):
         t["p_holm"] = p_holm
     lines = [f"Paired against {names[0]}, on the items both answered: difference in points [95% interval]; items "
@@ -110,9 +109,14 @@ def paired_table(names: list[str], revs: list[str], columns: list[Column],
 def _paired_cell(t: dict | None) -> str:
     if not t:
         return "–"
-    if "p_holm" not in t:
+    if not _told_apart(t):
         return f"the same {t['both']} of {t['n']} right"
     return f"{diff_text(t)}; {t['only_a']} vs {t['only_b']}; p {p_text(t['p'])}, Holm {p_text(t['p_holm'])}"
+
+
+def _told_apart(t: dict) -> bool:
+    """Some item is right in one of the two and wrong in the other."""
+    return bool(t["only_a"] + t["only_b"])
 
 
 def _correct(text: str | None) -> dict[str, bool] | None:
