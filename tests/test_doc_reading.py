@@ -14,7 +14,7 @@ from ste.core.io import read_jsonl
 from ste.core.llm.embedded import embedded_tokenizer_dir
 from ste.core.schemas import Example
 from ste.core.tools import build_registry
-from ste.paraphrase.export import distractor_pool, doc_reading_tools, export_examples, token_counter
+from ste.paraphrase.export import ALIAS_VERBS, aliases, distractor_pool, doc_reading_tools, export_examples, token_counter
 
 LISTED = re.compile(r"^([a-z][a-z0-9_]*): ", re.M)  # a tool's first line in the tool-mode prompt
 UNSEEN = ["from_roman_numeral", "get_local_time", "rgb_to_hex"]
@@ -97,6 +97,40 @@ def test_lists_as_long_as_the_evaluations_pass_over_tools_that_do_not_fit(tmp_pa
     assert sum(n >= 7 for n in lengths) >= len(lengths) * 3 // 4  # most near the evaluation's 8, within its tokens
 
 
+def _words(name: str) -> list[str]:
+    words = name.split("_")
+    return sorted(words[1:] if len(words) > 1 and words[0] in ALIAS_VERBS else words)
+
+
+def test_renamed_prompts_call_every_listed_tool_by_another_name_with_its_own_description(tmp_path, registry):
+    pool = distractor_pool(registry, UNSEEN)
+    examples = _examples()
+    export_examples(examples, registry, tmp_path, _params(rename=1.0).paraphrase, apis=EXPLORED, distractor_pool=pool)
+    sft, oai = read_jsonl(tmp_path / "sft.jsonl"), read_jsonl(tmp_path / "openai.jsonl")
+    calls = [r for r in sft if r["kind"] == "call"]
+    assert len(calls) == len(examples) == len(oai)
+    for record, openai, example in zip(calls, oai, examples):
+        system = record["messages"][0]["content"]
+        listed = LISTED.findall(system)
+        assert not set(listed) & set(registry.names()) and len(set(listed)) == len(listed)
+        called = record["messages"][2]["content"].split("\n")[0].removeprefix("Action: ")
+        assert called in listed and _words(called) == _words(example.api) and record["api"] == called
+        assert f"{called}: {registry.get(example.api).description}\n" in system  # the real tool's documentation
+        assert [t["function"]["name"] for t in openai["tools"]] == listed
+        assert openai["messages"][2]["tool_calls"][0]["function"]["name"] == called
+
+
+def test_a_rename_share_renames_that_share_of_examples_drawn_by_id(registry):
+    pool = distractor_pool(registry, UNSEEN)
+    taken = set(registry.names())
+    examples = [e.model_copy(update={"id": f"r{i}"}) for i, e in enumerate(_examples() * 10)]
+    drawn = [aliases(e, doc_reading_tools(e, pool, (2, 7), 0), taken, 0.5, seed=0) for e in examples]
+    assert 0.35 < sum(bool(d) for d in drawn) / len(drawn) < 0.65
+    assert drawn == [aliases(e, doc_reading_tools(e, pool, (2, 7), 0), taken, 0.5, seed=0) for e in examples]
+    assert all(aliases(e, [e.api], taken, 0.0, seed=0) == {} for e in examples)
+    assert all(aliases(e, [e.api], taken, 1.0, seed=0) for e in examples)
+
+
 def test_other_configs_keep_the_evaluation_prompt(tmp_path, registry):
     apis = ["get_country_capital", "find_emoji"]
     export_examples(_examples(), registry, tmp_path, ParaphraseSection(), apis=apis)
@@ -108,6 +142,7 @@ def test_other_configs_keep_the_evaluation_prompt(tmp_path, registry):
     ({"configs": ["nope"]}, "paraphrase.doc_reading.configs: nope not in explore.configs"),
     ({"distractors": [5, 2]}, "want \\[least, most\\]"),
     ({"distractors": [-1, 2]}, "want \\[least, most\\]"),
+    ({"rename": 1.5}, "rename"),
 ])
 def test_bad_doc_reading_settings_name_the_key(doc_reading, expected):
     with pytest.raises(ConfigError, match=expected):

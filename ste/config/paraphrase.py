@@ -11,10 +11,13 @@ from ste.core.config import LLMSection, Sections, Strict, ToolsSection
 
 class DocReading(Strict):
     """Training that makes the student read the tool list: in these configs' fine-tuning prompts, each example's
-    API is listed among `distractors` other tools (drawn per example) in a shuffled order."""
+    API is listed among `distractors` other tools (drawn per example) in a shuffled order; in a `rename` share of
+    the examples (drawn per example) every listed tool goes by another name, so that the call is right only if
+    its name is read from the list."""
 
     configs: list[str] = []
     distractors: tuple[int, int] = (2, 7)  # the least and the most other tools a prompt lists
+    rename: float = Field(0.0, ge=0, le=1)  # share of examples whose listed tools are renamed
 
     @model_validator(mode="after")
     def _check_range(self) -> "DocReading":

@@ -4,7 +4,8 @@
 - sft.jsonl: {"messages": [...]} built with `ste.core.student`, so training prompts are exactly the
   evaluation prompts; optionally a second record per example (observation -> Final Answer) and
   a seeded share of general instruction records (data/general/instructions.jsonl). With documentation
-  reading (a `distractor_pool`), each prompt lists the example's API among tools drawn for that example.
+  reading (a `distractor_pool`), each prompt lists the example's API among tools drawn for that example, in a
+  drawn share of the examples under other names (`aliases`).
 - openai.jsonl: the same conversations in OpenAI tool-calling form ("tool_calls" with JSON-string
   arguments, a "tool" message, and the "tools" function specs), for trl, axolotl or an OpenAI job.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -97,6 +99,36 @@ def doc_reading_tools(example: Example, pool: list[str], distractors: tuple[int,
     return listed
 
 
+ALIAS_VERBS = ("get", "find", "lookup", "fetch", "query", "search", "check", "show")
+
+
+def aliases(example: Example, listed: list[str], taken: set[str], share: float, seed: int) -> dict[str, str]:
+    """Another name for each listed tool, in a `share` of the examples (drawn from seed and example id; {} for
+    the others): the tool's own words in a new order behind another verb (`get_airport_by_code` may become
+    `fetch_code_by_airport`), a name no other tool in `taken` or the list has. The student never trained on it,
+    yet it still says what the tool does, as an unseen tool's name does."""
+    rng = random.Random(f"{seed}|rename|{example.id}")
+    if rng.random() >= share:
+        return {}
+    names: dict[str, str] = {}
+    for tool in listed:
+        words = tool.split("_")
+        verb = words.pop(0) if len(words) > 1 and words[0] in ALIAS_VERBS else None
+        verbs = [v for v in ALIAS_VERBS if v != verb]
+        alias, tries = tool, 0
+        while alias in taken or alias in names.values():
+            rng.shuffle(words)
+            tries += 1
+            alias = "_".join([rng.choice(verbs), *words] + ([str(tries)] if tries > 20 else []))
+        names[tool] = alias
+    return names
+
+
+def renamed(registry: Registry, listed: list[str], names: dict[str, str]) -> Registry:
+    """The listed tools under their `names`, as a registry of their own (their descriptions unchanged)."""
+    return Registry([replace(registry.get(a), name=names.get(a, a)) for a in listed])
+
+
 def token_counter(model_dir: Path) -> Callable[[str], int]:
     """A text's length in tokens of the tokenizer in `model_dir` (the student's weights)."""
     from transformers import AutoTokenizer
@@ -142,10 +174,20 @@ def export_examples(examples: list[Example], registry: Registry, out_dir: str | 
         return doc_reading_tools(example, distractor_pool, settings.doc_reading.distractors, settings.seed,
                                  fits=lambda tools: count_tokens(registry.describe(tools)) <= budget)
 
-    tools = [listed(e) for e in examples]
-    sft = [r for e, t in zip(examples, tools) for r in sft_records(e, registry, t, settings.final_answer_records)]
-    oai = [openai_record(e, [function_spec(registry, a) for a in t], settings.final_answer_records)
-           for e, t in zip(examples, tools)]
+    taken = set(registry.names())
+
+    def shown(example: Example) -> tuple[Example, Registry, list[str]]:
+        """The example as its prompt shows it: its API among the listed tools, renamed where drawn so."""
+        tools = listed(example)
+        names = aliases(example, tools, taken, settings.doc_reading.rename, settings.seed) if distractor_pool else {}
+        if not names:
+            return example, registry, tools
+        return (example.model_copy(update={"api": names[example.api]}), renamed(registry, tools, names),
+                [names[a] for a in tools])
+
+    prompts = [shown(e) for e in examples]
+    sft = [r for e, reg, t in prompts for r in sft_records(e, reg, t, settings.final_answer_records)]
+    oai = [openai_record(e, [function_spec(reg, a) for a in t], settings.final_answer_records) for e, reg, t in prompts]
     general = general_records(general_path, len(sft), settings.general_ratio, settings.seed)
     if general:
         rng = random.Random(settings.seed)
