@@ -18,7 +18,7 @@ import dvc.api
 from dvc.exceptions import DvcException
 
 from ste.core.stats import ALPHA, holm, paired_test
-from ste.report.report import UNSEEN, count_cell, diff_text, p_text, predictions_path
+from ste.report.report import UNSEEN, count_cell, diff_text, p_text, predictions_path, told_apart
 
 EVAL_DIR = Path("data/eval")
 Column = tuple[str, str, bool]  # metrics file, student (mode), scored on the unseen APIs
@@ -91,7 +91,7 @@ def paired_table(names: list[str], revs: list[str], columns: list[Column],
                 cells[name, column] = paired_test(later, first)
     if not cells:
         return ""
-    tests = [t for t in cells.values() if _told_apart(t)]  # Holm's family: the others can never be significant
+    tests = [t for t in cells.values() if told_apart(t)]  # Holm's family: the others can never be significant
     for t, p_holm in zip(tests, holm([t["p"] for t in tests])):
         t["p_holm"] = p_holm
     lines = [f"Paired against {names[0]}, on the items both answered: difference in points [95% interval]; items "
@@ -109,14 +109,9 @@ def paired_table(names: list[str], revs: list[str], columns: list[Column],
 def _paired_cell(t: dict | None) -> str:
     if not t:
         return "–"
-    if not _told_apart(t):
+    if not told_apart(t):
         return f"the same {t['both']} of {t['n']} right"
     return f"{diff_text(t)}; {t['only_a']} vs {t['only_b']}; p {p_text(t['p'])}, Holm {p_text(t['p_holm'])}"
-
-
-def _told_apart(t: dict) -> bool:
-    """Some item is right in one of the two and wrong in the other."""
-    return bool(t["only_a"] + t["only_b"])
 
 
 def _correct(text: str | None) -> dict[str, bool] | None:

@@ -166,13 +166,20 @@ def from_counts(first: tuple[str, str], second: tuple[str, str], both: int, only
     return {"first": first, "second": second, **paired_test(a, b)}
 
 
+def told_apart(t: dict) -> bool:
+    """Whether some item is right for one of the two students and wrong for the other. A comparison with none
+    can never be significant, so Holm's family leaves it out (its p and adjusted p are 1)."""
+    return bool(t.get("only_a") or t.get("only_b"))
+
+
 def adjust(compared: list[dict]) -> list[dict]:
     """The comparisons with `p_holm`, and `significant` decided on it: the report reads every comparison
-    together, and Holm's adjustment keeps the chance of any false "significant" among them at or below ALPHA."""
-    done = [t for t in compared if t.get("n")]
-    adjusted = dict(zip(map(id, done), holm([t["p"] for t in done])))
-    return [{**t, "p_holm": adjusted[id(t)], "significant": adjusted[id(t)] < ALPHA} if id(t) in adjusted else t
-            for t in compared]
+    together, and Holm's adjustment over those some item tells apart (`told_apart`) keeps the chance of any
+    false "significant" among them at or below ALPHA."""
+    family = [t for t in compared if t.get("n") and told_apart(t)]
+    adjusted = dict(zip(map(id, family), holm([t["p"] for t in family])))
+    return [{**t, "p_holm": adjusted.get(id(t), t["p"]), "significant": adjusted.get(id(t), t["p"]) < ALPHA}
+            if t.get("n") else t for t in compared]
 
 
 def mode_label(mode: str) -> str:
@@ -229,7 +236,8 @@ def comparisons_markdown(compared: list[dict]) -> str:
     lines = ["## Paired comparisons (Correct, on the items both students answered)", "",
              "Difference = first minus second, in points, with its 95% interval (Newcombe's score interval "
              "for paired proportions); p = McNemar's exact test on the items only one of the two got right; "
-             f"p (Holm) = p adjusted for the {len(done)} comparisons of this table, which decides significance.", "",
+             f"p (Holm) = p adjusted over the {sum(map(told_apart, done))} comparisons of this table that some item "
+             "tells apart (for the others p = 1), which decides significance.", "",
              "| Comparison | n | Both right | Only first | Only second | Difference [95% CI] | p | p (Holm) |",
              "|---|---|---|---|---|---|---|---|"]
     for t in done:
