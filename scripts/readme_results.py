@@ -52,6 +52,8 @@ def setup(params, sizes: set[int]) -> str:
         if name in reading.configs:
             low, high = reading.distractors
             said += f"; trained on prompts listing its API among {low}-{high} other tools"
+            if reading.rename:
+                said += f", all renamed in {reading.rename:.0%} of them"
         return f"`{name}` ({said})"
 
     configs = ", ".join(described(name, override or {}) for name, override in params.explore.configs.items())

@@ -149,3 +149,15 @@ def test_bad_doc_reading_settings_name_the_key(doc_reading, expected):
         parse_params({"paraphrase": {"doc_reading": doc_reading}})
     with pytest.raises(ConfigError, match=expected):
         ParaphraseParams.parse({"paraphrase": {"doc_reading": doc_reading}})
+
+
+def test_the_probe_lists_the_api_between_two_trained_or_two_new_names():
+    from scripts.probe_tool_lists import three_tool_lists
+
+    others = ["validate_iban", "add_days", "percent_of", "find_country_by_calling_code"]
+    for api in EXPLORED:
+        lists = three_tool_lists(api, f"{api}-1", EXPLORED, others)
+        assert lists == three_tool_lists(api, f"{api}-1", EXPLORED, others)  # drawn from the item id alone
+        trained, new = lists["trained names"], lists["new names"]
+        assert trained[1] == new[1] == api and len(set(trained)) == len(set(new)) == 3
+        assert set(trained) <= set(EXPLORED) and not set(new) - {api} - set(others)
