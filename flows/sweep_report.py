@@ -17,8 +17,8 @@ from pathlib import Path
 import dvc.api
 from dvc.exceptions import DvcException
 
-from ste.core.stats import ALPHA, holm, paired_test
-from ste.report.report import UNSEEN, count_cell, diff_text, p_text, predictions_path, told_apart
+from ste.core.stats import ALPHA, paired_test
+from ste.report.report import UNSEEN, adjust, count_cell, diff_text, p_text, predictions_path, told_apart
 
 EVAL_DIR = Path("data/eval")
 Column = tuple[str, str, bool]  # metrics file, student (mode), scored on the unseen APIs
@@ -91,17 +91,16 @@ def paired_table(names: list[str], revs: list[str], columns: list[Column],
                 cells[name, column] = paired_test(later, first)
     if not cells:
         return ""
-    tests = [t for t in cells.values() if told_apart(t)]  # Holm's family: the others can never be significant
-    for t, p_holm in zip(tests, holm([t["p"] for t in tests])):
-        t["p_holm"] = p_holm
+    cells = dict(zip(cells, adjust(list(cells.values()))))  # Holm over those some item tells apart, as the report
     lines = [f"Paired against {names[0]}, on the items both answered: difference in points [95% interval]; items "
-             f"right only here vs only in {names[0]}; McNemar's exact p, and Holm's p over the {len(tests)} "
+             f"right only here vs only in {names[0]}; McNemar's exact p, and Holm's p over the "
+             f"{sum(map(told_apart, cells.values()))} "
              "comparisons where some item tells the two apart, which decides significance:", "",
              "| Experiment | " + " | ".join(_label(c) for c in columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name in names[1:]:
         row = [cells.get((name, c)) for c in columns]
         lines.append(f"| {name} | " + " | ".join(_paired_cell(t) for t in row) + " |")
-    significant = [f"{name} {_label(c)}" for (name, c), t in cells.items() if t.get("p_holm", 1.0) < ALPHA]
+    significant = [f"{name} {_label(c)}" for (name, c), t in cells.items() if t["significant"]]
     lines += ["", f"Significant at {ALPHA} after Holm: {', '.join(significant) if significant else 'none'}."]
     return "\n".join(lines) + "\n"
 

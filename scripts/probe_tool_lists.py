@@ -20,6 +20,7 @@ from ste.config.params import load_params
 from ste.core.tools import build_registry
 from ste.core.weights import student_model
 from ste.evaluate.evaluate import predict
+from ste.paraphrase.export import distractor_pool
 from tasks.evaluate import selections
 
 
@@ -43,8 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     params = params.model_copy(update={"evaluate": params.evaluate.model_copy(update={"split": args.split})})
     registry = build_registry(params.tools)
     (explored, items), (unseen, _) = selections(params, registry, "data/testset", args.config)
-    held_out = {registry.get(a).category for a in unseen}
-    others = [a for a in registry.names() if a not in explored and registry.get(a).category not in held_out]
+    others = [a for a in distractor_pool(registry, unseen) if a not in explored]
     model = student_model(params.llm, args.mode, f"models/{args.config}/adapter", f"models/{args.config}/dpo/adapter")
 
     def score(lists: list[list[str]]) -> tuple[int, int]:
